@@ -1,0 +1,3 @@
+module github.com/cplock/plock
+
+go 1.26

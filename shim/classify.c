@@ -1,0 +1,138 @@
+/*
+ * The one classification of mappings into segments (SPEC.md, "Segments on
+ * Linux").  plock() locks by it, plock_segments() reports it, and the Go
+ * package and the cplock command see it through plock_segments().
+ *
+ *	text		private, not writable, of the main program
+ *	data		private, writable, of the main program; [heap];
+ *			private writable anonymous memory
+ *	stack		[stack]
+ *	shlib text/data	private mappings of any other file that the process
+ *			maps executable (shared objects, the dynamic loader)
+ *	other		everything else: shared mappings, other files,
+ *			PROT_NONE, [vdso], [vvar], [vsyscall]
+ *
+ * A file is known by its device and inode, not by its name, which may be
+ * "(deleted)" or hold anything.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct file_id {
+	uint64_t inode;
+	unsigned int major, minor;
+};
+
+static int id_cmp(const void *a, const void *b)
+{
+	const struct file_id *x = a, *y = b;
+
+	if (x->inode != y->inode)
+		return x->inode < y->inode ? -1 : 1;
+	if (x->major != y->major)
+		return x->major < y->major ? -1 : 1;
+	if (x->minor != y->minor)
+		return x->minor < y->minor ? -1 : 1;
+	return 0;
+}
+
+static struct file_id id_of(const struct pl_map *m)
+{
+	struct file_id id;
+
+	id.inode = m->inode;
+	id.major = m->major;
+	id.minor = m->minor;
+	return id;
+}
+
+static int classify(const struct pl_map *m, const struct file_id *exe,
+		    const struct file_id *shlibs, size_t nshlibs)
+{
+	int writable = (m->prot & PLOCK_PROT_WRITE) != 0;
+	struct file_id id;
+
+	if ((m->prot & PLOCK_PROT_SHARED) ||
+	    !(m->prot & (PLOCK_PROT_READ | PLOCK_PROT_WRITE | PLOCK_PROT_EXEC)))
+		return PLOCK_SEG_OTHER;
+	switch (m->kind) {
+	case PL_HEAP:
+		return PLOCK_SEG_DATA;
+	case PL_STACK:
+		return PLOCK_SEG_STACK;
+	case PL_ANON:
+		return writable ? PLOCK_SEG_DATA : PLOCK_SEG_OTHER;
+	case PL_FILE:
+		id = id_of(m);
+		if (exe != NULL && id_cmp(&id, exe) == 0)
+			return writable ? PLOCK_SEG_DATA : PLOCK_SEG_TEXT;
+		if (bsearch(&id, shlibs, nshlibs, sizeof *shlibs, id_cmp) != NULL)
+			return writable ? PLOCK_SEG_SHLIB_DATA : PLOCK_SEG_SHLIB_TEXT;
+		return PLOCK_SEG_OTHER;
+	default:
+		return PLOCK_SEG_OTHER;
+	}
+}
+
+int pl_classify(struct pl_table *t, uintptr_t phdr)
+{
+	struct file_id exe, *shlibs;
+	int have_exe = 0;
+	size_t i, n = 0;
+
+	/*
+	 * The main program is the file mapped at AT_PHDR.  /proc/self/exe
+	 * would name the dynamic loader when the program was started as
+	 * "ld.so ./prog".
+	 */
+	for (i = 0; i < t->n; i++) {
+		const struct pl_map *m = &t->map[i];
+
+		if (m->kind == PL_FILE && m->start <= phdr && phdr < m->end) {
+			exe = id_of(m);
+			have_exe = 1;
+			break;
+		}
+	}
+	shlibs = malloc((t->n ? t->n : 1) * sizeof *shlibs);
+	if (shlibs == NULL)
+		return ENOMEM;
+	for (i = 0; i < t->n; i++) {
+		const struct pl_map *m = &t->map[i];
+
+		if (m->kind == PL_FILE && (m->prot & PLOCK_PROT_EXEC)) {
+			struct file_id id = id_of(m);
+
+			if (!have_exe || id_cmp(&id, &exe) != 0)
+				shlibs[n++] = id;
+		}
+	}
+	qsort(shlibs, n, sizeof *shlibs, id_cmp);
+	for (i = 0; i < t->n; i++)
+		t->map[i].seg = (unsigned char)classify(&t->map[i], have_exe ? &exe : NULL, shlibs, n);
+	free(shlibs);
+	return 0;
+}
+
+/*
+ * Files are locked eagerly: their pages exist and plock() promises them
+ * resident.  Anonymous memory is locked on fault, so that nothing untouched
+ * is allocated (a sanitizer's terabytes of shadow, a runtime's arenas).
+ */
+int pl_lock_on_fault(const struct pl_map *m)
+{
+	return m->kind != PL_FILE;
+}
+
+const char *plock_segment_class_name(int seg_class)
+{
+	static const char *const names[PLOCK_SEG_NCLASS] = {
+		"other", "text", "data", "stack", "shlib-text", "shlib-data",
+	};
+
+	if (seg_class < 0 || seg_class >= PLOCK_SEG_NCLASS)
+		return "?";
+	return names[seg_class];
+}

@@ -1,0 +1,93 @@
+/*
+ * Internal interfaces of libplock.  Not installed.
+ *
+ * Convention: internal functions return 0 or a positive errno value and
+ * never touch errno themselves; the public entry points turn that value
+ * into errno in one place.  PL_EGONE is the one value that is not an errno:
+ * "the range is no longer (wholly) mapped", which plock() does not report.
+ */
+#ifndef PLOCK_INTERNAL_H
+#define PLOCK_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../include/plock.h"
+
+#define PL_EGONE	(-1)
+
+/* What a mapping's name says it is. */
+enum {
+	PL_ANON,	/* no name, or [anon:NAME] */
+	PL_FILE,	/* a file (path) */
+	PL_HEAP,	/* [heap] */
+	PL_STACK,	/* [stack] */
+	PL_SPECIAL	/* [vdso], [vvar], [vsyscall], ... */
+};
+
+/* One line (maps) or entry (smaps) of /proc/PID/maps. */
+struct pl_map {
+	uintptr_t start, end;
+	uint64_t offset, inode;
+	uint64_t rss;		/* bytes; smaps only */
+	unsigned int major, minor;
+	unsigned char prot;	/* PLOCK_PROT_* */
+	unsigned char kind;	/* PL_ANON ... */
+	unsigned char lo;	/* VmFlags has "lo"; smaps only */
+	unsigned char seg;	/* PLOCK_SEG_*, set by pl_classify() */
+	size_t path;		/* offset of the NUL-terminated name in strs */
+};
+
+/* All mappings of a process, in address order. */
+struct pl_table {
+	struct pl_map *map;
+	size_t n, cap;
+	char *strs;		/* names, when PL_PATHS was asked for */
+	size_t slen, scap;
+	int flags;
+};
+
+#define PL_TABLE_INIT	{ NULL, 0, 0, NULL, 0, 0, 0 }
+
+/* Flags of pl_table_read() and pl_parser_init(). */
+#define PL_SMAPS	1	/* read smaps: Rss and VmFlags too */
+#define PL_PATHS	2	/* keep the names */
+
+/* A line parser that takes its input in pieces of any size. */
+#define PL_LINE_MAX	(64 * 1024)
+struct pl_parser {
+	struct pl_table *t;
+	char *line;		/* PL_LINE_MAX bytes */
+	size_t len;
+	int in_entry;		/* a header line has been seen */
+};
+
+int pl_parser_init(struct pl_parser *p, struct pl_table *t, int flags);
+int pl_parser_feed(struct pl_parser *p, const char *buf, size_t n);
+int pl_parser_end(struct pl_parser *p);
+void pl_parser_free(struct pl_parser *p);
+
+/* maps.c: read /proc/PID/maps or smaps (pid 0: the caller). */
+int pl_table_read(struct pl_table *t, pid_t pid, int flags);
+void pl_table_free(struct pl_table *t);
+const char *pl_map_path(const struct pl_table *t, const struct pl_map *m);
+
+/* classify.c: set every map's seg.  phdr is the program's AT_PHDR. */
+int pl_classify(struct pl_table *t, uintptr_t phdr);
+int pl_lock_on_fault(const struct pl_map *m);
+
+/* procfs.c: other facts about a process (pid 0: the caller). */
+int pl_proc_phdr(pid_t pid, uintptr_t *phdr);
+int pl_proc_vmlck(pid_t pid, uint64_t *bytes);
+int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max);
+int pl_proc_cap_ipc_lock(pid_t pid, int *has);
+int pl_proc_open(pid_t pid, const char *file, int *fd);
+
+/* sys.c: the memory-locking system calls. */
+int pl_mlock(uintptr_t start, uintptr_t end, int on_fault);
+int pl_munlock(uintptr_t start, uintptr_t end);
+int pl_mlockall_future(void);
+int pl_munlockall(void);
+
+#endif /* PLOCK_INTERNAL_H */

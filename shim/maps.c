@@ -1,0 +1,292 @@
+/*
+ * The one parser of /proc/PID/maps and /proc/PID/smaps.
+ *
+ * maps has a line per mapping:
+ *	start-end perms offset major:minor inode [name]
+ * smaps has the same line followed by "Key: value" lines; we keep Rss and
+ * the "lo" (VM_LOCKED) flag of VmFlags.  The kernel escapes a newline in a
+ * file name as \012, so a line is a mapping; a name may hold spaces.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parses a number in base 16 or 10 at *s, at most 16 hex or 20 decimal digits. */
+static int number(const char **s, const char *end, int base, uint64_t *v)
+{
+	const char *p = *s;
+	uint64_t x = 0;
+	int d, ndig = 0;
+
+	while (p < end && (d = hexval((unsigned char)*p)) >= 0 && d < base) {
+		if (x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return EIO;
+		x = x * (uint64_t)base + (uint64_t)d;
+		p++;
+		ndig++;
+	}
+	if (ndig == 0)
+		return EIO;
+	*s = p;
+	*v = x;
+	return 0;
+}
+
+static int expect(const char **s, const char *end, char c)
+{
+	if (*s >= end || **s != c)
+		return EIO;
+	(*s)++;
+	return 0;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need) {
+		if (n > (size_t)-1 / 2 / size)
+			return ENOMEM;
+		n *= 2;
+	}
+	q = realloc(*p, n * size);
+	if (q == NULL)
+		return ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static int name_kind(const char *s, size_t n)
+{
+	if (n == 0 || (n > 6 && memcmp(s, "[anon:", 6) == 0))
+		return PL_ANON;
+	if (s[0] != '[')
+		return PL_FILE;
+	if (n == 6 && memcmp(s, "[heap]", 6) == 0)
+		return PL_HEAP;
+	/* "[stack:TID]" is how kernels before 4.5 named thread stacks. */
+	if ((n == 7 && memcmp(s, "[stack]", 7) == 0) ||
+	    (n > 7 && memcmp(s, "[stack:", 7) == 0))
+		return PL_STACK;
+	return PL_SPECIAL;
+}
+
+static int header(struct pl_parser *p, const char *s, const char *end)
+{
+	struct pl_table *t = p->t;
+	struct pl_map m;
+	uint64_t v, dev;
+	int err;
+
+	memset(&m, 0, sizeof m);
+	if ((err = number(&s, end, 16, &v)) != 0)
+		return err;
+	m.start = (uintptr_t)v;
+	if ((err = expect(&s, end, '-')) != 0 || (err = number(&s, end, 16, &v)) != 0)
+		return EIO;
+	m.end = (uintptr_t)v;
+	if (m.end < m.start || expect(&s, end, ' ') != 0 || end - s < 5)
+		return EIO;
+	if ((s[0] != 'r' && s[0] != '-') || (s[1] != 'w' && s[1] != '-') ||
+	    (s[2] != 'x' && s[2] != '-') || (s[3] != 's' && s[3] != 'p'))
+		return EIO;
+	m.prot = (s[0] == 'r' ? PLOCK_PROT_READ : 0) | (s[1] == 'w' ? PLOCK_PROT_WRITE : 0) |
+		 (s[2] == 'x' ? PLOCK_PROT_EXEC : 0) | (s[3] == 's' ? PLOCK_PROT_SHARED : 0);
+	s += 4;
+	if (expect(&s, end, ' ') || number(&s, end, 16, &m.offset) || expect(&s, end, ' ') ||
+	    number(&s, end, 16, &dev) || expect(&s, end, ':'))
+		return EIO;
+	m.major = (unsigned int)dev;
+	if (number(&s, end, 16, &dev) || expect(&s, end, ' ') || number(&s, end, 10, &m.inode))
+		return EIO;
+	m.minor = (unsigned int)dev;
+	/* The name starts after the padding; it may itself hold spaces. */
+	while (s < end && *s == ' ')
+		s++;
+	m.kind = (unsigned char)name_kind(s, (size_t)(end - s));
+	if (m.kind == PL_FILE && m.inode == 0 && m.major == 0 && m.minor == 0)
+		m.kind = PL_SPECIAL;	/* a name with no file behind it */
+
+	if (t->flags & PL_PATHS) {
+		size_t n = (size_t)(end - s);
+
+		if ((err = grow((void **)&t->strs, &t->scap, t->slen + n + 1, 1)) != 0)
+			return err;
+		memcpy(t->strs + t->slen, s, n);
+		t->strs[t->slen + n] = '\0';
+		m.path = t->slen;
+		t->slen += n + 1;
+	}
+	if (t->n > 0 && m.start < t->map[t->n - 1].end)
+		return EIO;	/* maps is sorted and its entries do not overlap */
+	if ((err = grow((void **)&t->map, &t->cap, t->n + 1, sizeof m)) != 0)
+		return err;
+	t->map[t->n++] = m;
+	p->in_entry = 1;
+	return 0;
+}
+
+/* "Key:   value kB" and "VmFlags: rd wr mr mw me lo ..." of smaps. */
+static int field(struct pl_parser *p, const char *s, const char *end)
+{
+	struct pl_map *m;
+	uint64_t v;
+
+	if (!p->in_entry)
+		return EIO;
+	m = &p->t->map[p->t->n - 1];
+	if (end - s > 4 && memcmp(s, "Rss:", 4) == 0) {
+		s += 4;
+		while (s < end && *s == ' ')
+			s++;
+		if (number(&s, end, 10, &v) || v > UINT64_MAX / 1024)
+			return EIO;
+		m->rss = v * 1024;
+	} else if (end - s >= 8 && memcmp(s, "VmFlags:", 8) == 0) {
+		for (s += 8; s + 2 <= end; s++)
+			if (s[-1] == ' ' && s[0] == 'l' && s[1] == 'o' && (s + 2 == end || s[2] == ' '))
+				m->lo = 1;
+	}
+	return 0;
+}
+
+static int line(struct pl_parser *p, const char *s, size_t n)
+{
+	const char *end = s + n;
+
+	if (n == 0)
+		return 0;
+	/* Addresses are lower-case hex; smaps keys start with a capital. */
+	if (hexval((unsigned char)s[0]) >= 0 && !(s[0] >= 'A' && s[0] <= 'F'))
+		return header(p, s, end);
+	if (!(p->t->flags & PL_SMAPS))
+		return EIO;
+	return field(p, s, end);
+}
+
+int pl_parser_init(struct pl_parser *p, struct pl_table *t, int flags)
+{
+	p->t = t;
+	p->len = 0;
+	p->in_entry = 0;
+	t->flags = flags;
+	p->line = malloc(PL_LINE_MAX);
+	return p->line ? 0 : ENOMEM;
+}
+
+void pl_parser_free(struct pl_parser *p)
+{
+	free(p->line);
+	p->line = NULL;
+}
+
+int pl_parser_feed(struct pl_parser *p, const char *buf, size_t n)
+{
+	while (n > 0) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t k = nl ? (size_t)(nl - buf) : n;
+		int err;
+
+		/*
+		 * A longer line cannot come from the kernel (a name is at most
+		 * PATH_MAX bytes, four times that escaped); refuse it rather
+		 * than guess.
+		 */
+		if (k > PL_LINE_MAX - p->len)
+			return EIO;
+		memcpy(p->line + p->len, buf, k);
+		p->len += k;
+		if (nl == NULL)
+			break;
+		if ((err = line(p, p->line, p->len)) != 0)
+			return err;
+		p->len = 0;
+		buf += k + 1;
+		n -= k + 1;
+	}
+	return 0;
+}
+
+int pl_parser_end(struct pl_parser *p)
+{
+	int err = 0;
+
+	if (p->len > 0)
+		err = line(p, p->line, p->len);
+	p->len = 0;
+	return err;
+}
+
+int pl_table_read(struct pl_table *t, pid_t pid, int flags)
+{
+	struct pl_parser p;
+	char buf[16384];
+	ssize_t r;
+	int fd, err;
+
+	t->n = 0;
+	t->slen = 0;
+	if ((err = pl_parser_init(&p, t, flags)) != 0)
+		return err;
+	if ((err = pl_proc_open(pid, (flags & PL_SMAPS) ? "smaps" : "maps", &fd)) != 0) {
+		pl_parser_free(&p);
+		return err;
+	}
+	/*
+	 * The kernel fills each read with whole lines and resumes the next
+	 * read at the address after the last mapping it reported, so mappings
+	 * changed by other threads meanwhile are seen at most once, in order.
+	 */
+	for (;;) {
+		r = read(fd, buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = errno;
+			break;
+		}
+		if (r == 0) {
+			err = pl_parser_end(&p);
+			break;
+		}
+		if ((err = pl_parser_feed(&p, buf, (size_t)r)) != 0)
+			break;
+	}
+	close(fd);
+	pl_parser_free(&p);
+	return err;
+}
+
+void pl_table_free(struct pl_table *t)
+{
+	free(t->map);
+	free(t->strs);
+	t->map = NULL;
+	t->strs = NULL;
+	t->n = t->cap = t->slen = t->scap = 0;
+}
+
+const char *pl_map_path(const struct pl_table *t, const struct pl_map *m)
+{
+	return (t->flags & PL_PATHS) ? t->strs + m->path : "";
+}

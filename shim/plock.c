@@ -1,0 +1,308 @@
+/*
+ * plock(2) for Linux: the per-process lock state and its transitions.
+ *
+ * The state is a set of {text, data, shlib}, kept as an OR of TXTLOCK,
+ * DATLOCK and SHLIBLOCK.  A call that would lock a class already locked is
+ * EINVAL, decided from the state alone before any system call.  A lock
+ * reads /proc/self/smaps once, locks the mappings of the classes asked for
+ * that are not locked yet and, for data, turns on mlockall(MCL_FUTURE); if
+ * any step fails, it unlocks what it locked, so a failed call changes
+ * nothing.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
+
+#include "internal.h"
+
+#define PL_ALL	(TXTLOCK | DATLOCK | SHLIBLOCK)
+
+struct pl_range {
+	uintptr_t start, end;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int init_err;
+
+/* Guarded by mu. */
+static int state;
+static struct pl_range *user;	/* locked by the program before the first lock */
+static size_t nuser, capuser;
+
+/* The classes an op locks; -1 if op is no op. */
+static int op_classes(int op)
+{
+	switch (op) {
+	case UNLOCK:		return 0;
+	case PROCLOCK:		return TXTLOCK | DATLOCK;
+	case TXTLOCK:		return TXTLOCK;
+	case DATLOCK:		return DATLOCK;
+	case SHLIBLOCK:		return SHLIBLOCK;
+	case PROCSHLIBLOCK:	return TXTLOCK | DATLOCK | SHLIBLOCK;
+	case TXTSHLIBLOCK:	return TXTLOCK | SHLIBLOCK;
+	case DATSHLIBLOCK:	return DATLOCK | SHLIBLOCK;
+	default:		return -1;
+	}
+}
+
+static int seg_class_bit(int seg)
+{
+	switch (seg) {
+	case PLOCK_SEG_TEXT:
+		return TXTLOCK;
+	case PLOCK_SEG_DATA:
+	case PLOCK_SEG_STACK:
+		return DATLOCK;
+	case PLOCK_SEG_SHLIB_TEXT:
+	case PLOCK_SEG_SHLIB_DATA:
+		return SHLIBLOCK;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Whether the program has shared objects at all: it names an interpreter
+ * (PT_INTERP).  Read from its program headers in memory, so that SHLIBLOCK's
+ * EINVAL needs no system call.  A static executable, static-pie included,
+ * has none.
+ */
+static int dynamic(void)
+{
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+	unsigned long i, n = getauxval(AT_PHNUM);
+
+	for (i = 0; ph != NULL && i < n; i++)
+		if (ph[i].p_type == PT_INTERP)
+			return 1;
+	return 0;
+}
+
+/*
+ * Locks are not inherited across fork(): the child starts with no state.
+ * Holding mu across fork() keeps the child from inheriting it locked.
+ */
+static void atfork_prepare(void) { pthread_mutex_lock(&mu); }
+static void atfork_parent(void) { pthread_mutex_unlock(&mu); }
+static void atfork_child(void)
+{
+	state = 0;
+	nuser = 0;
+	pthread_mutex_unlock(&mu);
+}
+
+static void init(void)
+{
+	init_err = pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static int candidate(const struct pl_map *m, int classes)
+{
+	return (seg_class_bit(m->seg) & classes) != 0 && !m->lo;
+}
+
+/*
+ * Applies mlock or munlock to the run of candidates t->map[i..j), which are
+ * adjacent.  One system call for the run; if part of it was unmapped by
+ * another thread meanwhile, one per mapping, and a mapping that is gone is
+ * no error.
+ */
+static int apply_run(const struct pl_table *t, size_t i, size_t j, int lock)
+{
+	const struct pl_map *a = &t->map[i], *b = &t->map[j - 1];
+	int err;
+	size_t k;
+
+	err = lock ? pl_mlock(a->start, b->end, pl_lock_on_fault(a))
+		   : pl_munlock(a->start, b->end);
+	if (err != PL_EGONE)
+		return err;
+	for (k = i; k < j; k++) {
+		const struct pl_map *m = &t->map[k];
+
+		err = lock ? pl_mlock(m->start, m->end, pl_lock_on_fault(m))
+			   : pl_munlock(m->start, m->end);
+		if (err == PL_EGONE)
+			continue;
+		if (err != 0) {
+			if (lock && k > i)
+				apply_run(t, i, k, 0);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Locks (or unlocks) every candidate of classes in t->map[0..limit), in runs
+ * of adjacent mappings locked the same way.  On failure, unlocks what it
+ * locked and returns the error.
+ */
+static int apply(const struct pl_table *t, int classes, size_t limit, int lock)
+{
+	size_t i = 0, j;
+	int err;
+
+	while (i < limit) {
+		if (!candidate(&t->map[i], classes)) {
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < limit && candidate(&t->map[j], classes) &&
+			t->map[j].start == t->map[j - 1].end &&
+			pl_lock_on_fault(&t->map[j]) == pl_lock_on_fault(&t->map[i]); j++)
+			;
+		err = apply_run(t, i, j, lock);
+		if (err != 0 && lock) {
+			apply(t, classes, i, 0);
+			return err;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* Remembers what the program had locked itself before its first lock. */
+static int save_user(const struct pl_table *t)
+{
+	size_t i;
+
+	nuser = 0;
+	for (i = 0; i < t->n; i++) {
+		const struct pl_map *m = &t->map[i];
+
+		if (!m->lo)
+			continue;
+		if (nuser > 0 && user[nuser - 1].end == m->start) {
+			user[nuser - 1].end = m->end;
+			continue;
+		}
+		if (nuser == capuser) {
+			size_t n = capuser ? 2 * capuser : 16;
+			struct pl_range *u = realloc(user, n * sizeof *u);
+
+			if (u == NULL)
+				return ENOMEM;
+			user = u;
+			capuser = n;
+		}
+		user[nuser].start = m->start;
+		user[nuser].end = m->end;
+		nuser++;
+	}
+	return 0;
+}
+
+/* PLOCK_STRICT_FUTURE: refuse a data lock that later mmaps could trip on. */
+static int strict_future(void)
+{
+	uint64_t cur, max;
+	int cap, err;
+
+	if ((err = pl_proc_cap_ipc_lock(0, &cap)) != 0)
+		return err;
+	if (cap)
+		return 0;
+	if ((err = pl_proc_memlock(0, &cur, &max)) != 0)
+		return err;
+	if (cur == 0)
+		return EPERM;
+	return cur == PLOCK_UNLIMITED ? 0 : ENOMEM;
+}
+
+static int lock(int classes, int flags)
+{
+	struct pl_table t = PL_TABLE_INIT;
+	int err;
+
+	pthread_once(&once, init);
+	if (init_err != 0)
+		return init_err;
+	if ((classes & DATLOCK) && (flags & PLOCK_STRICT_FUTURE) && (err = strict_future()) != 0)
+		return err;
+	if ((err = pl_table_read(&t, 0, PL_SMAPS)) != 0 ||
+	    (err = pl_classify(&t, (uintptr_t)getauxval(AT_PHDR))) != 0)
+		goto out;
+	if (state == 0 && (err = save_user(&t)) != 0)
+		goto out;
+	if ((err = apply(&t, classes, t.n, 1)) != 0)
+		goto out;
+	/*
+	 * Growth after a data lock is locked too, on fault.  Set last, so
+	 * that a failure before it leaves no MCL_FUTURE to undo.
+	 */
+	if ((classes & DATLOCK) && (err = pl_mlockall_future()) != 0) {
+		apply(&t, classes, t.n, 0);
+		goto out;
+	}
+	state |= classes;
+out:
+	pl_table_free(&t);
+	return err;
+}
+
+static int unlock(void)
+{
+	size_t i;
+	int err;
+
+	/*
+	 * munlockall() is the only way to end MCL_FUTURE, and it unlocks
+	 * everything; lock again what the program had locked itself.  Those
+	 * pages stay resident meanwhile (nothing evicts them between two
+	 * system calls unless memory is short), and locking them on fault
+	 * allocates nothing they did not have.
+	 */
+	if ((err = pl_munlockall()) != 0)
+		return err;
+	for (i = 0; i < nuser; i++)
+		(void)pl_mlock(user[i].start, user[i].end, 1);
+	state = 0;
+	nuser = 0;
+	return 0;
+}
+
+int plock_flags(int op, int flags)
+{
+	int classes = op_classes(op), err;
+
+	if (classes < 0 || (flags & ~PLOCK_STRICT_FUTURE) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&mu);
+	if (op == UNLOCK)
+		err = state == 0 ? EINVAL : unlock();
+	else if ((classes & state) != 0)
+		err = EINVAL;
+	else if ((classes & SHLIBLOCK) && !dynamic())
+		err = EINVAL;
+	else
+		err = lock(classes, flags);
+	pthread_mutex_unlock(&mu);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+int plock(int op)
+{
+	return plock_flags(op, 0);
+}
+
+int plock_state(void)
+{
+	int s;
+
+	pthread_mutex_lock(&mu);
+	s = state;
+	pthread_mutex_unlock(&mu);
+	return s & PL_ALL;
+}

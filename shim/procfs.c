@@ -1,0 +1,149 @@
+/*
+ * Facts about a process other than its mappings: where its program headers
+ * are, VmLck, RLIMIT_MEMLOCK and CAP_IPC_LOCK.  pid 0 is the caller.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int pl_proc_open(pid_t pid, const char *file, int *fd)
+{
+	char path[64];
+
+	if (pid < 0)
+		return ESRCH;
+	if (pid == 0)
+		snprintf(path, sizeof path, "/proc/self/%s", file);
+	else
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	return errno == ENOENT ? ESRCH : errno;
+}
+
+/* Reads a small /proc file whole into buf, NUL-terminated. */
+static int slurp(pid_t pid, const char *file, char *buf, size_t size, size_t *len)
+{
+	size_t n = 0;
+	ssize_t r;
+	int fd, err;
+
+	if ((err = pl_proc_open(pid, file, &fd)) != 0)
+		return err;
+	while (n < size - 1) {
+		r = read(fd, buf + n, size - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = errno == ENOENT ? ESRCH : errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return err;
+}
+
+int pl_proc_phdr(pid_t pid, uintptr_t *phdr)
+{
+	unsigned long aux[2 * 64];
+	size_t len, i;
+	int err;
+
+	if (pid == 0) {
+		/* Updated by the loader when started as "ld.so ./prog". */
+		*phdr = (uintptr_t)getauxval(AT_PHDR);
+		return 0;
+	}
+	if ((err = slurp(pid, "auxv", (char *)aux, sizeof aux, &len)) != 0)
+		return err;
+	for (i = 0; i + 1 < len / sizeof aux[0]; i += 2) {
+		if (aux[i] == AT_PHDR) {
+			*phdr = (uintptr_t)aux[i + 1];
+			return 0;
+		}
+	}
+	*phdr = 0;	/* a kernel thread, or a process that has exited */
+	return 0;
+}
+
+int pl_proc_vmlck(pid_t pid, uint64_t *bytes)
+{
+	char buf[8192];
+	unsigned long long kb = 0;
+	const char *s;
+	size_t len;
+	int err;
+
+	if ((err = slurp(pid, "status", buf, sizeof buf, &len)) != 0)
+		return err;
+	s = strstr(buf, "\nVmLck:");
+	/* Kernel threads and zombies have no memory and no VmLck line. */
+	if (s != NULL && sscanf(s + 7, "%llu", &kb) != 1)
+		return EIO;
+	*bytes = (uint64_t)kb * 1024;
+	return 0;
+}
+
+static uint64_t limit(rlim_t v)
+{
+	return v == RLIM_INFINITY ? PLOCK_UNLIMITED : (uint64_t)v;
+}
+
+int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max)
+{
+	struct rlimit rl;
+	char buf[4096], soft[32], hard[32];
+	const char *s;
+	size_t len;
+	int err;
+
+	if (prlimit(pid, RLIMIT_MEMLOCK, NULL, &rl) == 0) {
+		*cur = limit(rl.rlim_cur);
+		*max = limit(rl.rlim_max);
+		return 0;
+	}
+	if (errno != EPERM)
+		return errno;
+	/*
+	 * prlimit() on another user's process needs CAP_SYS_RESOURCE;
+	 * /proc/PID/limits is readable by everyone.
+	 */
+	if ((err = slurp(pid, "limits", buf, sizeof buf, &len)) != 0)
+		return err;
+	s = strstr(buf, "\nMax locked memory");
+	if (s == NULL || sscanf(s + 18, "%31s %31s", soft, hard) != 2)
+		return EIO;
+	*cur = strcmp(soft, "unlimited") == 0 ? PLOCK_UNLIMITED : strtoull(soft, NULL, 10);
+	*max = strcmp(hard, "unlimited") == 0 ? PLOCK_UNLIMITED : strtoull(hard, NULL, 10);
+	return 0;
+}
+
+int pl_proc_cap_ipc_lock(pid_t pid, int *has)
+{
+	struct __user_cap_header_struct h;
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	h.version = _LINUX_CAPABILITY_VERSION_3;
+	h.pid = pid;
+	/* capget() reads any process's capabilities; no privilege needed. */
+	if (syscall(SYS_capget, &h, d) != 0)
+		return errno;
+	*has = (d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective & CAP_TO_MASK(CAP_IPC_LOCK)) != 0;
+	return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * The memory-locking system calls, and nothing else.
+ *
+ * Every call goes through syscall(2) rather than the libc wrappers:
+ * AddressSanitizer and ThreadSanitizer intercept mlock, munlock, mlockall and
+ * munlockall and turn them into no-ops that return 0, which would make
+ * plock() report success with nothing locked.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT	0x01
+#endif
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT	4
+#endif
+
+/*
+ * mlock and munlock say ENOMEM both for "over RLIMIT_MEMLOCK" and for "part
+ * of the range is not mapped".  msync(MS_ASYNC) does nothing on Linux but
+ * check the range, and fails with ENOMEM exactly when part of it is
+ * unmapped.
+ */
+static int mapped(uintptr_t start, uintptr_t end)
+{
+	return msync((void *)start, end - start, MS_ASYNC) == 0 || errno != ENOMEM;
+}
+
+int pl_mlock(uintptr_t start, uintptr_t end, int on_fault)
+{
+	long r;
+
+	/*
+	 * MLOCK_ONFAULT locks the pages present now and every page faulted in
+	 * later, and allocates nothing: anonymous memory can be huge and
+	 * untouched (a sanitizer's shadow, a runtime's reservations).
+	 */
+	if (on_fault)
+		r = syscall(SYS_mlock2, start, end - start, MLOCK_ONFAULT);
+	else
+		r = syscall(SYS_mlock, start, end - start);
+	if (r == 0)
+		return 0;
+	switch (errno) {
+	case EAGAIN:	/* some pages could not be locked: HP-UX says ENOMEM */
+		return ENOMEM;
+	case ENOMEM:
+		return mapped(start, end) ? ENOMEM : PL_EGONE;
+	default:
+		return errno;
+	}
+}
+
+int pl_munlock(uintptr_t start, uintptr_t end)
+{
+	if (syscall(SYS_munlock, start, end - start) == 0)
+		return 0;
+	/* munlock's only ENOMEM is a hole in the range. */
+	return errno == ENOMEM ? PL_EGONE : errno;
+}
+
+int pl_mlockall_future(void)
+{
+	/*
+	 * Without MCL_CURRENT, mlockall changes only the flags that new
+	 * mappings get, so it never fails for the limit; it fails with EPERM
+	 * when RLIMIT_MEMLOCK is 0 without CAP_IPC_LOCK.  Kernels before 4.4
+	 * refuse MCL_ONFAULT with EINVAL: take plain MCL_FUTURE there.
+	 */
+	if (syscall(SYS_mlockall, MCL_FUTURE | MCL_ONFAULT) == 0)
+		return 0;
+	if (errno == EINVAL && syscall(SYS_mlockall, MCL_FUTURE) == 0)
+		return 0;
+	return errno == EAGAIN ? ENOMEM : errno;
+}
+
+int pl_munlockall(void)
+{
+	/* Unlocks every mapping and clears MCL_FUTURE. */
+	return syscall(SYS_munlockall) == 0 ? 0 : errno;
+}
