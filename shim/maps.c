@@ -137,8 +137,14 @@ static int header(struct pl_parser *p, const char *s, const char *end)
 		m.path = t->slen;
 		t->slen += n + 1;
 	}
-	if (t->n > 0 && m.start < t->map[t->n - 1].end)
-		return EIO;	/* maps is sorted and its entries do not overlap */
+	/*
+	 * maps is sorted and its entries do not overlap, but each read()
+	 * resumes at the first mapping that ends after the last one reported:
+	 * if another thread merged or grew that mapping meanwhile, it comes
+	 * again, starting before the last end.  The newer entry wins.
+	 */
+	while (t->n > 0 && m.start < t->map[t->n - 1].end)
+		t->n--;
 	if ((err = grow((void **)&t->map, &t->cap, t->n + 1, sizeof m)) != 0)
 		return err;
 	t->map[t->n++] = m;

@@ -26,7 +26,6 @@ struct pl_range {
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_err;
 
 /* Guarded by mu. */
@@ -96,7 +95,13 @@ static void atfork_child(void)
 	pthread_mutex_unlock(&mu);
 }
 
-static void init(void)
+/*
+ * The fork handlers are registered when the library is loaded, before any
+ * thread can hold mu: registered later, a fork while another thread holds
+ * mu would give the child mu locked, and registering at the first call
+ * would cost that call (an EINVAL one, say) a malloc and maybe a brk.
+ */
+__attribute__((constructor)) static void init(void)
 {
 	init_err = pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
@@ -215,12 +220,48 @@ static int strict_future(void)
 	return cur == PLOCK_UNLIMITED ? 0 : ENOMEM;
 }
 
+/*
+ * Locks what another thread mapped between the read of smaps and
+ * mlockall(MCL_FUTURE): a Go runtime starts threads and maps memory at any
+ * time, and glibc gives each new thread's malloc an arena of its own.
+ * Mappings made after MCL_FUTURE the kernel locks itself.
+ */
+static int lock_window(struct pl_table *t, int classes)
+{
+	int err;
+
+	/*
+	 * Reuse t's memory: under MCL_FUTURE every new mapping, our own heap
+	 * growth included, counts against RLIMIT_MEMLOCK.
+	 */
+	if ((err = pl_table_read(t, 0, PL_SMAPS)) == 0 &&
+	    (err = pl_classify(t, (uintptr_t)getauxval(AT_PHDR))) == 0)
+		err = apply(t, classes, t->n, 1);
+	return err;
+}
+
+/*
+ * Ends the MCL_FUTURE of a data lock that failed after it.  munlockall() is
+ * the only way, and it unlocks everything: lock again what was locked
+ * before the call, the program's own ranges and the classes in keep.
+ */
+static void undo_future(struct pl_table *t, int keep)
+{
+	size_t i;
+
+	(void)pl_munlockall();
+	for (i = 0; i < nuser; i++)
+		(void)pl_mlock(user[i].start, user[i].end, 1);
+	if (keep != 0 && pl_table_read(t, 0, PL_SMAPS) == 0 &&
+	    pl_classify(t, (uintptr_t)getauxval(AT_PHDR)) == 0)
+		(void)apply(t, keep, t->n, 1);
+}
+
 static int lock(int classes, int flags)
 {
 	struct pl_table t = PL_TABLE_INIT;
 	int err;
 
-	pthread_once(&once, init);
 	if (init_err != 0)
 		return init_err;
 	if ((classes & DATLOCK) && (flags & PLOCK_STRICT_FUTURE) && (err = strict_future()) != 0)
@@ -238,6 +279,10 @@ static int lock(int classes, int flags)
 	 */
 	if ((classes & DATLOCK) && (err = pl_mlockall_future()) != 0) {
 		apply(&t, classes, t.n, 0);
+		goto out;
+	}
+	if ((classes & DATLOCK) && (err = lock_window(&t, classes)) != 0) {
+		undo_future(&t, state);
 		goto out;
 	}
 	state |= classes;

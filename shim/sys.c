@@ -32,6 +32,23 @@ static int mapped(uintptr_t start, uintptr_t end)
 	return msync((void *)start, end - start, MS_ASYNC) == 0 || errno != ENOMEM;
 }
 
+/*
+ * Whether mlock's ENOMEM can mean "over RLIMIT_MEMLOCK": not with
+ * CAP_IPC_LOCK, nor with an infinite limit.
+ */
+static int limited(void)
+{
+	uint64_t cur, max;
+	int cap;
+
+	if (pl_proc_cap_ipc_lock(0, &cap) == 0 && cap)
+		return 0;
+	return pl_proc_memlock(0, &cur, &max) != 0 || cur != PLOCK_UNLIMITED;
+}
+
+/* Set once mlock2 said ENOSYS; read and written under plock's mutex. */
+static int no_mlock2;
+
 int pl_mlock(uintptr_t start, uintptr_t end, int on_fault)
 {
 	long r;
@@ -41,9 +58,14 @@ int pl_mlock(uintptr_t start, uintptr_t end, int on_fault)
 	 * later, and allocates nothing: anonymous memory can be huge and
 	 * untouched (a sanitizer's shadow, a runtime's reservations).
 	 */
-	if (on_fault)
-		r = syscall(SYS_mlock2, start, end - start, MLOCK_ONFAULT);
-	else
+	if (on_fault && !no_mlock2 &&
+	    (r = syscall(SYS_mlock2, start, end - start, MLOCK_ONFAULT)) != 0 && errno == ENOSYS)
+		no_mlock2 = 1;
+	/*
+	 * Without mlock2 (kernels before 4.4, valgrind 3.19, some seccomp
+	 * sandboxes), lock eagerly, as plain MCL_FUTURE does.
+	 */
+	if (!on_fault || no_mlock2)
 		r = syscall(SYS_mlock, start, end - start);
 	if (r == 0)
 		return 0;
@@ -51,7 +73,12 @@ int pl_mlock(uintptr_t start, uintptr_t end, int on_fault)
 	case EAGAIN:	/* some pages could not be locked: HP-UX says ENOMEM */
 		return ENOMEM;
 	case ENOMEM:
-		return mapped(start, end) ? ENOMEM : PL_EGONE;
+		/*
+		 * Another thread may have mapped the hole again already, so
+		 * that mapped() says yes; but without a limit to exceed,
+		 * ENOMEM can only have been the hole.
+		 */
+		return limited() && mapped(start, end) ? ENOMEM : PL_EGONE;
 	default:
 		return errno;
 	}
