@@ -183,3 +183,49 @@ test-c-valgrind: $(B)/c/test_model
 
 .PHONY: test-c test-c-asan test-c-valgrind
 
+# ---- go (owner: go helper)
+# test-go: go vet ./..., the tests of the plock package and the header
+# checks, then the plock package again under the race detector; counts
+# every test, subtest and example.
+# test-crosslang: the cases of testdata/crosslang/cases.txt through C, Python
+# and Go, compared with the table and with each other.
+
+GO_COUNT = grep -c -E '^ *--- $(1):'
+# The packages of this suite; cplock/ and the shim's Go tests have suites
+# of their own.
+GO_PKGS = . ./internal/headertest
+
+TEST_SUITES += test-go test-crosslang
+
+test-go:
+	@mkdir -p $(B)/results $(B)/go
+	@t0=$$(date +%s); fail=0; \
+	if $(GO) vet ./...; then vet=1; else vet=0; fail=1; fi; \
+	$(GO) test -v -count=1 $(GO_PKGS) > $(B)/go/test.log 2>&1 || fail=1; \
+	$(GO) test -v -race -count=1 . > $(B)/go/race.log 2>&1 || fail=1; \
+	p=$$(cat $(B)/go/test.log $(B)/go/race.log | $(call GO_COUNT,PASS)); \
+	f=$$(cat $(B)/go/test.log $(B)/go/race.log | $(call GO_COUNT,FAIL)); \
+	p=$$((p + vet)); f=$$((f + 1 - vet)); \
+	if [ $$fail = 1 ] && [ $$f = 0 ]; then f=1; fi; \
+	grep -h -E '^(ok|FAIL|---) |^ *--- FAIL' $(B)/go/test.log $(B)/go/race.log; \
+	[ $$fail = 0 ] || { echo "test-go: failed; see $(B)/go/test.log and $(B)/go/race.log"; \
+		grep -h -B2 -A30 -E '^ *--- FAIL|^FAIL|panic:|build failed' $(B)/go/test.log $(B)/go/race.log | head -200; }; \
+	echo "go: $$p passed, $$f failed ($$(( $$(date +%s) - t0 ))s)"; \
+	echo "go: $$p passed, $$f failed" > $(B)/results/go; \
+	[ $$fail = 0 ]
+
+$(B)/crosslang/crosslang: tests/crosslang/crosslang.c $(HEADERS) $(B)/libplock.so
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B) -lplock -Wl,-rpath,'$$ORIGIN/..'
+
+test-crosslang: $(B)/crosslang/crosslang
+	@mkdir -p $(B)/results
+	@rm -f $(B)/crosslang/*.out
+	-$(B)/crosslang/crosslang testdata/crosslang/cases.txt > $(B)/crosslang/c.out
+	-$(PYTHON) tests/crosslang/crosslang.py $(B)/libplock.so testdata/crosslang/cases.txt > $(B)/crosslang/python.out
+	-PLOCK_CROSSLANG_OUT=$(CURDIR)/$(B)/crosslang/go.out \
+		$(GO) test -count=1 -run '^TestCrossLanguageCases$$' . > $(B)/crosslang/go.log 2>&1
+	$(PYTHON) tests/crosslang/compare.py testdata/crosslang/cases.txt $(B)/results/crosslang \
+		c=$(B)/crosslang/c.out python=$(B)/crosslang/python.out go=$(B)/crosslang/go.out
+
+.PHONY: test-go test-crosslang

@@ -3,9 +3,23 @@ package plock
 /*
 #cgo CFLAGS: -I${SRCDIR}/include -std=gnu11
 #cgo LDFLAGS: -lpthread
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <plock.h>
+
+// One cgo call for Plock: the state before the call (for the hint), and
+// plock_flags' result and errno.
+struct plock_go_result { int state, err; };
+
+static struct plock_go_result plock_go(int op, int flags)
+{
+	struct plock_go_result r;
+
+	r.state = plock_state();
+	r.err = plock_flags(op, flags) == 0 ? 0 : errno;
+	return r;
+}
 */
 import "C"
 
@@ -112,17 +126,22 @@ func (e *Error) Unwrap() error { return e.Err }
 // their shared-library forms) by a process without CAP_IPC_LOCK whose
 // RLIMIT_MEMLOCK is finite fails with ENOMEM and changes nothing, because
 // the Go runtime would abort at its next heap growth.
-func Plock(op Op) error {
-	before := State()
-	r, err := C.plock_flags(C.int(op), C.PLOCK_STRICT_FUTURE)
-	if r == 0 {
+func Plock(op Op) error { return plock(op, true) }
+
+// plock is plock_flags(op, PLOCK_STRICT_FUTURE) when strict, and C's
+// plock(op) otherwise; the tests call the latter to show what the strict
+// flag prevents.
+func plock(op Op, strict bool) error {
+	var flags C.int
+	if strict {
+		flags = C.PLOCK_STRICT_FUTURE
+	}
+	r := C.plock_go(C.int(op), flags)
+	if r.err == 0 {
 		return nil
 	}
-	errno, ok := err.(syscall.Errno)
-	if !ok {
-		errno = syscall.EIO
-	}
-	return &Error{Op: op, Err: errno, Hint: hint(op, before, errno)}
+	errno := syscall.Errno(r.err)
+	return &Error{Op: op, Err: errno, Hint: hint(op, Op(r.state), errno)}
 }
 
 // State returns what Plock has locked: 0, or an OR of TxtLock, DatLock and
@@ -130,6 +149,15 @@ func Plock(op Op) error {
 func State() Op {
 	return Op(C.plock_state())
 }
+
+// lockedAlready holds the EINVAL hints for each overlap of an op with the
+// state, made once: the EINVAL path is meant to cost no more than a call.
+var lockedAlready = func() (h [TxtLock | DatLock | ShlibLock + 1]string) {
+	for c := range h {
+		h[c] = Op(c).String() + " is locked already; Plock(Unlock) first"
+	}
+	return h
+}()
 
 // hint says why op failed and what would make it succeed.
 func hint(op Op, state Op, errno syscall.Errno) string {
@@ -142,7 +170,7 @@ func hint(op Op, state Op, errno syscall.Errno) string {
 		case op == Unlock:
 			return "nothing is locked"
 		case classes&state != 0:
-			return fmt.Sprintf("%v is locked already; Plock(Unlock) first", classes&state)
+			return lockedAlready[classes&state]
 		case classes&ShlibLock != 0:
 			return "the program has no shared libraries (a static executable)"
 		}
@@ -155,10 +183,14 @@ func hint(op Op, state Op, errno syscall.Errno) string {
 			break
 		}
 		if classes&DatLock != 0 && !st.CapIPCLock && st.MemlockSoft != Unlimited {
-			return fmt.Sprintf("a data lock locks all later heap growth, and under RLIMIT_MEMLOCK %s "+
-				"without CAP_IPC_LOCK the Go runtime would abort when the limit is reached; "+
-				"grant CAP_IPC_LOCK (setcap cap_ipc_lock+ep, --cap-add IPC_LOCK) "+
-				"or make RLIMIT_MEMLOCK unlimited (ulimit -l unlimited, LimitMEMLOCK=infinity)",
+			return fmt.Sprintf("refused: a data lock also locks all later heap growth "+
+				"(mlockall MCL_FUTURE), and without CAP_IPC_LOCK under RLIMIT_MEMLOCK %s "+
+				"the Go runtime aborts the program (\"fatal error: runtime: cannot map pages "+
+				"in arena address space\") once its memory outgrows the limit; "+
+				"grant CAP_IPC_LOCK (setcap cap_ipc_lock+ep, --cap-add IPC_LOCK, "+
+				"AmbientCapabilities=CAP_IPC_LOCK), make RLIMIT_MEMLOCK unlimited "+
+				"(ulimit -l unlimited, LimitMEMLOCK=infinity), or lock only text and "+
+				"shared libraries (TxtShlibLock)",
 				formatBytes(st.MemlockSoft))
 		}
 		need := st.VmLck
@@ -168,6 +200,11 @@ func hint(op Op, state Op, errno syscall.Errno) string {
 					need += s.Size
 				}
 			}
+		}
+		if st.CapIPCLock || st.MemlockSoft == Unlimited {
+			return fmt.Sprintf("no limit applies, but the system could not lock %s more "+
+				"(%s would be locked): free memory, or lock less (TxtLock locks the least)",
+				formatBytes(need-st.VmLck), formatBytes(need))
 		}
 		return fmt.Sprintf("%s would be locked, RLIMIT_MEMLOCK is %s: raise it to at least %s "+
 			"(ulimit -l %d, LimitMEMLOCK=%d) or grant CAP_IPC_LOCK",
@@ -411,8 +448,9 @@ func (c LockfCmd) String() string {
 // open file fd: length bytes from the file's current offset (0: to the end
 // of the file and beyond; negative: the -length bytes before the offset).
 // The locks belong to the process and are released when it closes any
-// descriptor of the file. Errors are *os.SyscallError-like values that
-// wrap a syscall.Errno.
+// descriptor of the file. A failure is a *LockfError that wraps the
+// syscall.Errno: LockfTryLock and LockfTest on a section that another
+// process holds fail with EACCES or EAGAIN (test for both).
 func Lockf(fd int, cmd LockfCmd, length int64) error {
 	for {
 		r, err := C.lockf(C.int(fd), C.int(cmd), C.off_t(length))

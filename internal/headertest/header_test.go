@@ -1,0 +1,370 @@
+// Package headertest checks the C headers against the Go package: it
+// parses include/sys/lock.h and include/plock.h with modernc.org/cc/v4 and
+// compares what they declare with the constants of package plock and with
+// what bindings.go reads through cgo, and it compiles both headers with the
+// host's gcc and g++ in every language mode they promise.
+//
+// It is a package of its own so that the plock test binary stays small: its
+// text must fit under the 8 MiB RLIMIT_MEMLOCK of the unprivileged tests.
+package headertest
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"modernc.org/cc/v4"
+
+	"github.com/cplock/plock"
+)
+
+const repo = "../.."
+
+// translate parses and type-checks src with the host's configuration and
+// the repository's include directory.
+func translate(t *testing.T, src string) *cc.AST {
+	t.Helper()
+	cfg, err := cc.NewConfig(runtime.GOOS, runtime.GOARCH)
+	require.NoError(t, err)
+	inc := filepath.Join(repo, "include")
+	cfg.IncludePaths = append([]string{inc}, cfg.IncludePaths...)
+	cfg.SysIncludePaths = append([]string{inc}, cfg.SysIncludePaths...)
+	cfg.EvalAllMacros = true
+	a, err := cc.Translate(cfg, []cc.Source{
+		{Name: "<predefined>", Value: cfg.Predefined},
+		{Name: "<builtin>", Value: cc.Builtin},
+		{Name: "headers.c", Value: src},
+	})
+	require.NoError(t, err)
+	return a
+}
+
+func macroInt(t *testing.T, a *cc.AST, name string) int64 {
+	t.Helper()
+	m, ok := a.Macros[name]
+	require.True(t, ok, "%s is not defined", name)
+	switch v := m.Value().(type) {
+	case cc.Int64Value:
+		return int64(v)
+	case cc.UInt64Value:
+		return int64(v)
+	}
+	t.Fatalf("%s = %v is no integer constant", name, m.Value())
+	return 0
+}
+
+func TestOpConstants(t *testing.T) {
+	a := translate(t, "#include <sys/lock.h>\n")
+	historical := []struct {
+		name string
+		val  int64
+		op   plock.Op
+	}{
+		{"UNLOCK", 0, plock.Unlock},
+		{"PROCLOCK", 1, plock.ProcLock},
+		{"TXTLOCK", 2, plock.TxtLock},
+		{"DATLOCK", 4, plock.DatLock},
+		{"SHLIBLOCK", 8, plock.ShlibLock},
+		{"PROCSHLIBLOCK", 9, plock.ProcShlibLock},
+		{"TXTSHLIBLOCK", 10, plock.TxtShlibLock},
+		{"DATSHLIBLOCK", 12, plock.DatShlibLock},
+	}
+	for _, c := range historical {
+		v := macroInt(t, a, c.name)
+		assert.Equal(t, c.val, v, "%s in <sys/lock.h>", c.name)
+		assert.Equal(t, c.val, int64(c.op), "plock.%v", c.op)
+		assert.Equal(t, c.name, c.op.String())
+	}
+	// plock is int plock(int), with C linkage.
+	assert.Equal(t, "int plock(int)", prototype(t, a, "plock"))
+}
+
+func TestExtendedConstants(t *testing.T) {
+	a := translate(t, "#include <plock.h>\n")
+	classes := map[string]plock.Class{
+		"PLOCK_SEG_OTHER": plock.ClassOther, "PLOCK_SEG_TEXT": plock.ClassText,
+		"PLOCK_SEG_DATA": plock.ClassData, "PLOCK_SEG_STACK": plock.ClassStack,
+		"PLOCK_SEG_SHLIB_TEXT": plock.ClassShlibText, "PLOCK_SEG_SHLIB_DATA": plock.ClassShlibData,
+		"PLOCK_SEG_NCLASS": plock.NumClasses,
+	}
+	for name, c := range classes {
+		assert.Equal(t, int64(c), macroInt(t, a, name), name)
+	}
+	prots := map[string]plock.Prot{"PLOCK_PROT_READ": plock.ProtRead, "PLOCK_PROT_WRITE": plock.ProtWrite,
+		"PLOCK_PROT_EXEC": plock.ProtExec, "PLOCK_PROT_SHARED": plock.ProtShared}
+	for name, p := range prots {
+		assert.Equal(t, int64(p), macroInt(t, a, name), name)
+	}
+	assert.Equal(t, int64(1), macroInt(t, a, "PLOCK_STRICT_FUTURE"))
+	assert.Equal(t, uint64(plock.Unlimited), uint64(macroInt(t, a, "PLOCK_UNLIMITED")))
+	// <plock.h> brings <sys/lock.h> with it.
+	assert.Equal(t, int64(plock.DatLock), macroInt(t, a, "DATLOCK"))
+}
+
+// prototype renders the declaration of function name as C.
+func prototype(t *testing.T, a *cc.AST, name string) string {
+	t.Helper()
+	for _, n := range a.Scope.Nodes[name] {
+		d, ok := n.(*cc.Declarator)
+		if !ok {
+			continue
+		}
+		ft, ok := d.Type().(*cc.FunctionType)
+		require.True(t, ok, "%s is no function", name)
+		var ps []string
+		for _, p := range ft.Parameters() {
+			ps = append(ps, ctype(p.Type()))
+		}
+		if ft.IsVariadic() {
+			ps = append(ps, "...")
+		}
+		return fmt.Sprintf("%s %s(%s)", ctype(ft.Result()), name, strings.Join(ps, ", "))
+	}
+	t.Fatalf("%s is not declared", name)
+	return ""
+}
+
+// ctype renders a type as C, by its typedef name where it has one.
+func ctype(ty cc.Type) string {
+	if td := ty.Typedef(); td != nil {
+		return td.Name()
+	}
+	switch x := ty.(type) {
+	case *cc.PointerType:
+		return ctype(x.Elem()) + " *"
+	case *cc.StructType:
+		tag := x.Tag()
+		return "struct " + tag.SrcStr()
+	}
+	return ty.String()
+}
+
+func TestPrototypes(t *testing.T) {
+	a := translate(t, "#include <plock.h>\n")
+	want := []string{
+		"int plock(int)",
+		"int plock_state(void)",
+		"int plock_flags(int, int)",
+		"struct plock_segment * plock_segments(int, size_t *)",
+		"int plock_status(int, struct plock_status *)",
+		"const char * plock_segment_class_name(int)",
+	}
+	for _, w := range want {
+		name := w[strings.LastIndex(w[:strings.Index(w, "(")], " ")+1 : strings.Index(w, "(")]
+		assert.Equal(t, w, prototype(t, a, name))
+	}
+	// bindings.go calls each with as many arguments as the prototype has.
+	calls := cgoCalls(t)
+	for fn, args := range map[string]int{"plock_flags": 2, "plock_state": 0, "plock_segments": 2,
+		"plock_status": 2, "plock_segment_class_name": 1} {
+		require.Contains(t, calls, fn, "bindings.go does not call %s", fn)
+		assert.Equal(t, args, calls[fn], "arguments of %s", fn)
+	}
+}
+
+// structFields returns the fields of struct tag: name -> C type.
+func structFields(t *testing.T, a *cc.AST, tag string) map[string]cc.Type {
+	t.Helper()
+	for _, n := range a.Scope.Nodes[tag] {
+		if s, ok := n.(*cc.StructOrUnionSpecifier); ok {
+			st, ok := s.Type().(*cc.StructType)
+			require.True(t, ok)
+			f := map[string]cc.Type{}
+			for i := 0; i < st.NumFields(); i++ {
+				f[st.FieldByIndex(i).Name()] = st.FieldByIndex(i).Type()
+			}
+			return f
+		}
+	}
+	t.Fatalf("struct %s is not declared", tag)
+	return nil
+}
+
+// goUses returns, for the cgo struct value named v in function fn of
+// bindings.go, how each field is read: the Go conversion around it
+// ("uint64", "Class", "C.GoString", ...) or "compare" for a comparison.
+func goUses(t *testing.T, fn, v string) map[string]string {
+	t.Helper()
+	f := parseBindings(t)
+	uses := map[string]string{}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Name.Name != fn {
+			continue
+		}
+		var stack []ast.Node
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			if n == nil {
+				stack = stack[:len(stack)-1]
+				return true
+			}
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == v {
+					uses[sel.Sel.Name] = useOf(stack)
+				}
+			}
+			stack = append(stack, n)
+			return true
+		})
+	}
+	require.NotEmpty(t, uses, "%s reads no field of %s", fn, v)
+	return uses
+}
+
+func useOf(stack []ast.Node) string {
+	for i := len(stack) - 1; i >= 0; i-- {
+		switch p := stack[i].(type) {
+		case *ast.CallExpr:
+			switch f := p.Fun.(type) {
+			case *ast.Ident:
+				if f.Name == "max" || f.Name == "min" {
+					continue
+				}
+				return f.Name
+			case *ast.SelectorExpr:
+				return f.X.(*ast.Ident).Name + "." + f.Sel.Name
+			}
+		case *ast.BinaryExpr:
+			return "compare"
+		case *ast.ParenExpr:
+			continue
+		}
+		break
+	}
+	return "?"
+}
+
+var bindings struct {
+	f *ast.File
+}
+
+func parseBindings(t *testing.T) *ast.File {
+	t.Helper()
+	if bindings.f == nil {
+		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(repo, "bindings.go"), nil, 0)
+		require.NoError(t, err)
+		bindings.f = f
+	}
+	return bindings.f
+}
+
+// cgoCalls returns the C functions bindings.go calls, with their number of
+// arguments.
+func cgoCalls(t *testing.T) map[string]int {
+	calls := map[string]int{}
+	ast.Inspect(parseBindings(t), func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok {
+			if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "C" {
+					calls[sel.Sel.Name] = len(c.Args)
+				}
+			}
+		}
+		return true
+	})
+	return calls
+}
+
+// compatible says whether Go reading a C value of type ty as use keeps
+// every value.
+func compatible(ty cc.Type, use string) bool {
+	unsigned := cc.IsIntegerType(ty) && !cc.IsSignedInteger(ty)
+	switch use {
+	case "uint64", "uintptr":
+		return unsigned && ty.Size() == 8
+	case "uint32":
+		return unsigned && ty.Size() == 4
+	case "Class", "Prot", "Op", "int", "compare":
+		return cc.IsIntegerType(ty) && cc.IsSignedInteger(ty) && ty.Size() == 4
+	case "C.GoString":
+		p, ok := ty.(*cc.PointerType)
+		return ok && p.Elem().Kind() == cc.Char
+	}
+	return false
+}
+
+func TestStructs(t *testing.T) {
+	a := translate(t, "#include <plock.h>\n")
+	for _, c := range []struct {
+		tag, fn, v string
+		want       map[string]string
+	}{
+		{"plock_segment", "SegmentsOf", "c", map[string]string{
+			"start": "uintptr_t", "end": "uintptr_t", "offset": "uint64_t", "inode": "uint64_t",
+			"dev_major": "unsigned", "dev_minor": "unsigned", "seg_class": "int", "prot": "int",
+			"locked": "int", "lock_on_fault": "int", "size": "uint64_t", "resident": "uint64_t",
+			// cc keeps no qualifier of a member's pointee: path is
+			// const char * in the header.
+			"locked_bytes": "uint64_t", "path": "char *"}},
+		{"plock_status", "StatusOf", "st", map[string]string{
+			"state": "int", "future": "int", "cap_ipc_lock": "int", "vmlck": "uint64_t",
+			"memlock_cur": "uint64_t", "memlock_max": "uint64_t", "headroom": "uint64_t"}},
+	} {
+		fields := structFields(t, a, c.tag)
+		got := map[string]string{}
+		for name, ty := range fields {
+			got[name] = ctype(ty)
+		}
+		assert.Equal(t, c.want, got, "struct %s", c.tag)
+		uses := goUses(t, c.fn, c.v)
+		assert.ElementsMatch(t, keys(fields), keys(uses), "%s reads every field of struct %s, and no other", c.fn, c.tag)
+		for name, use := range uses {
+			if ty, ok := fields[name]; ok {
+				assert.True(t, compatible(ty, use), "struct %s.%s is %s, read in Go as %s", c.tag, name, ctype(ty), use)
+			}
+		}
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var k []string
+	for s := range m {
+		k = append(k, s)
+	}
+	sort.Strings(k)
+	return k
+}
+
+// TestCompile compiles each header alone, and a use of both, as C89, C99,
+// C11, C++98 and C++17 with every warning an error.
+func TestCompile(t *testing.T) {
+	inc := filepath.Join(repo, "include")
+	dir := t.TempDir()
+	units := map[string]string{
+		"lock": "#include <sys/lock.h>\nint f(void) { return plock(PROCLOCK) + plock(UNLOCK); }\n",
+		"plock": "#include <plock.h>\n#include <stdlib.h>\n" +
+			"int g(void)\n{\n\tsize_t n = 0;\n\tstruct plock_status st;\n" +
+			"\tstruct plock_segment *s = plock_segments(0, &n);\n" +
+			"\tint r = plock_flags(DATSHLIBLOCK, PLOCK_STRICT_FUTURE) + plock_state() + plock_status(0, &st);\n" +
+			"\tconst char *name = plock_segment_class_name(PLOCK_SEG_SHLIB_DATA);\n" +
+			"\tif (s != NULL && n > 0 && s[0].seg_class == PLOCK_SEG_TEXT && st.headroom != PLOCK_UNLIMITED)\n" +
+			"\t\tr += name[0];\n\tfree(s);\n\treturn r + TXTSHLIBLOCK;\n}\n",
+	}
+	modes := []struct{ tool, lang, std string }{
+		{"gcc", "c", "c89"}, {"gcc", "c", "c99"}, {"gcc", "c", "c11"},
+		{"g++", "c++", "c++98"}, {"g++", "c++", "c++17"},
+	}
+	for name, src := range units {
+		file := filepath.Join(dir, name+".src")
+		require.NoError(t, os.WriteFile(file, []byte(src), 0o644))
+		for _, m := range modes {
+			t.Run(name+"/"+m.std, func(t *testing.T) {
+				t.Parallel()
+				out, err := exec.Command(m.tool, "-x", m.lang, "-std="+m.std, "-Wall", "-Wextra", "-pedantic",
+					"-Werror", "-I", inc, "-c", "-o", os.DevNull, file).CombinedOutput()
+				assert.NoError(t, err, "%s -std=%s:\n%s", m.tool, m.std, out)
+				assert.Empty(t, string(out))
+			})
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package plock
+
+const raceEnabled = false
