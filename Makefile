@@ -122,6 +122,71 @@ clean:
 
 .PHONY: all install uninstall test test-install clean
 
+# ---- cplock (owner: cplock helper)
+# The command, cplock (Go: go build, or go install github.com/cplock/plock/cplock),
+# and the preload library "cplock run" needs: the shim plus shim/preload.c.
+# Installed as $(BINDIR)/cplock and $(LIBDIR)/plock/libplock-preload.so;
+# the installed cplock has that directory compiled in.
+BINDIR     ?= $(PREFIX)/bin
+PRELOADDIR  = $(LIBDIR)/plock
+PRELOAD     = $(B)/libplock-preload.so
+
+all: $(B)/cplock $(PRELOAD)
+
+# go decides whether the binary is out of date.
+$(B)/cplock: FORCE
+	@mkdir -p $(@D)
+	$(GO) build -o $@ ./cplock
+
+$(PRELOAD): $(SHIM_OBJ) $(B)/shim/preload.o shim/libplock.map
+	$(CC) -shared -Wl,--version-script=shim/libplock.map -Wl,-z,defs $(LDFLAGS) \
+		-o $@ $(SHIM_OBJ) $(B)/shim/preload.o -lpthread
+
+install: install-cplock
+
+install-cplock: $(PRELOAD)
+	@mkdir -p $(B)/cplock-install
+	$(GO) build -ldflags '-X main.preloadDir=$(PRELOADDIR)' -o $(B)/cplock-install/cplock ./cplock
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PRELOADDIR)
+	install -m 755 $(B)/cplock-install/cplock $(DESTDIR)$(BINDIR)/cplock
+	install -m 755 $(PRELOAD) $(DESTDIR)$(PRELOADDIR)/libplock-preload.so
+
+uninstall: uninstall-cplock
+
+uninstall-cplock:
+	rm -f $(DESTDIR)$(BINDIR)/cplock $(DESTDIR)$(PRELOADDIR)/libplock-preload.so
+	-rmdir $(DESTDIR)$(PRELOADDIR) 2>/dev/null
+
+# The README's first command: lock sleep(1) with cplock run, show its status.
+demo: $(B)/cplock $(PRELOAD)
+	@rm -f $(B)/demo.pid
+	@echo '$$ cplock run --lock proc --pid-file $(B)/demo.pid -- sleep 30 &'
+	@$(B)/cplock run --lock proc --pid-file $(B)/demo.pid -- sleep 30 & cp=$$!; \
+	i=0; while [ ! -s $(B)/demo.pid ] && kill -0 $$cp 2>/dev/null && [ $$i -lt 100 ]; do \
+		sleep 0.05; i=$$((i + 1)); done; \
+	if [ ! -s $(B)/demo.pid ]; then kill $$cp 2>/dev/null; wait $$cp; exit 1; fi; \
+	pid=$$(cat $(B)/demo.pid); echo "\$$ cplock status $$pid"; \
+	$(B)/cplock status $$pid; rc=$$?; kill $$pid; wait $$cp; rm -f $(B)/demo.pid; exit $$rc
+
+# End-to-end tests of cplock against real processes (cplock/*_test.go).
+TEST_SUITES += test-cmd
+
+test-cmd: $(PRELOAD)
+	@mkdir -p $(B)/results $(B)/cmd
+	@cd cplock && $(GO) test -count=1 -v -timeout 300s . > ../$(B)/cmd/go-test.log 2>&1; \
+	rc=$$?; cd ..; \
+	pass=$$(grep -c -e '--- PASS' $(B)/cmd/go-test.log); \
+	fail=$$(grep -c -e '--- FAIL' $(B)/cmd/go-test.log); \
+	if [ $$rc -ne 0 ] && [ $$fail -eq 0 ]; then fail=1; fi; \
+	if [ $$rc -ne 0 ]; then cat $(B)/cmd/go-test.log; fi; \
+	tail -1 $(B)/cmd/go-test.log; \
+	echo "cmd: $$pass passed, $$fail failed" | tee $(B)/results/cmd; \
+	test $$rc -eq 0
+
+FORCE:
+
+.PHONY: install-cplock uninstall-cplock demo test-cmd FORCE
+
 # ---- c-tests (owner: c-tests helper)
 # The C tests of the shim (tests/c), on the real kernel and /proc:
 #   test-c           every C test, and the headers as C89..C11, C++98, C++17

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os/user"
+
+	"github.com/cplock/plock"
+)
+
+// defaultCheckBytes is check's N without --bytes: about what
+// plock(PROCLOCK) locks in a small C program (sleep(1) under "cplock run
+// --lock proc": ~500 KiB of VmLck, measured).
+const defaultCheckBytes = "1M"
+
+func cmdCheck(args []string, stdout io.Writer) error {
+	fs := newFlags("check")
+	size := fs.String("bytes", defaultCheckBytes, "")
+	pos, err := parseFlags("check", fs, args, true)
+	if err == errHelp {
+		fmt.Fprint(stdout, helpText("check"))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("check", "unexpected argument %q", pos[0])
+	}
+	n, err := parseBytes(*size)
+	if err != nil {
+		return usageErrorf("check", "--bytes: %v", err)
+	}
+	// The limits of cplock are those of the programs started next to it.
+	rep, err := plock.Status()
+	if err != nil {
+		return failf("%v", err)
+	}
+	if explainCheck(stdout, n, rep) {
+		return nil
+	}
+	return &exitError{code: 1}
+}
+
+// explainCheck prints whether n bytes can be locked under rep's limits and,
+// if not, how to make it possible; it returns whether they can.
+func explainCheck(w io.Writer, n uint64, rep plock.Report) bool {
+	soft, hard := rep.MemlockSoft, rep.MemlockHard
+	limits := fmt.Sprintf("RLIMIT_MEMLOCK is %s (hard limit %s)", human(soft), human(hard))
+	switch {
+	case rep.CapIPCLock:
+		fmt.Fprintf(w, "yes: %s can be locked: CAP_IPC_LOCK is in effect, so RLIMIT_MEMLOCK "+
+			"(%s) does not apply.\n", human(n), human(soft))
+		return true
+	case soft == plock.Unlimited:
+		fmt.Fprintf(w, "yes: %s can be locked: RLIMIT_MEMLOCK is unlimited.\n", human(n))
+		return true
+	case n <= soft:
+		fmt.Fprintf(w, "yes: %s can be locked: %s, and no CAP_IPC_LOCK.\n", human(n), limits)
+		fmt.Fprintf(w, "\nA data lock (cplock run --lock proc or data; plock(PROCLOCK) or "+
+			"DATLOCK) also locks the memory the program maps later, which then counts against "+
+			"the limit: past %s, its mmap and malloc fail. A Go program needs CAP_IPC_LOCK "+
+			"or an unlimited RLIMIT_MEMLOCK for a data lock.\n", human(soft))
+		return true
+	}
+
+	kib := (n + 1023) / 1024
+	who := "USER"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	fmt.Fprintf(w, "no: %s cannot be locked: %s, and this process lacks CAP_IPC_LOCK.\n\n", human(n), limits)
+	fmt.Fprintf(w, "Raise RLIMIT_MEMLOCK to at least %s (%d KiB), in one of these ways:\n", human(n), kib)
+	if hard == plock.Unlimited || n <= hard {
+		fmt.Fprintf(w, "  ulimit -l %d\n      in the shell that starts the program "+
+			"(up to the hard limit: no privilege needed)\n", kib)
+	} else {
+		fmt.Fprintf(w, "  ulimit -l %d\n      in the shell that starts the program, as root "+
+			"(above the hard limit %s it needs CAP_SYS_RESOURCE)\n", kib, human(hard))
+	}
+	fmt.Fprintf(w, "  %s  -  memlock  %d\n      a line in /etc/security/limits.conf "+
+		"(KiB; from the next login)\n", who, kib)
+	fmt.Fprintf(w, "  LimitMEMLOCK=%d\n      in the [Service] section of the program's systemd unit\n", n)
+	fmt.Fprintf(w, "  docker run --ulimit memlock=%d:%d ...\n      for a container\n", n, n)
+	fmt.Fprintf(w, "Or grant CAP_IPC_LOCK, and no limit applies:\n")
+	fmt.Fprintf(w, "  AmbientCapabilities=CAP_IPC_LOCK\n      in the [Service] section of a systemd unit "+
+		"(works with cplock run)\n")
+	fmt.Fprintf(w, "  docker run --cap-add IPC_LOCK ...\n      for a container\n")
+	fmt.Fprintf(w, "  sudo setcap cap_ipc_lock+ep /path/to/program\n      for a program that calls "+
+		"plock() itself (not with cplock run: the loader ignores LD_PRELOAD for it)\n")
+	return false
+}
