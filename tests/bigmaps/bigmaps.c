@@ -1,0 +1,121 @@
+/*
+ * A process with 60,000 mappings (vm.max_map_count is 65530 by default)
+ * locks and unlocks itself correctly.
+ *
+ *	bigmaps [mappings]
+ *
+ * One anonymous region of 60,000 pages, every other page made read-only,
+ * so that the kernel keeps 60,000 separate mappings: the writable ones are
+ * data (locked by PROCLOCK, one mlock2 each since read-only pages separate
+ * them), the read-only ones are not.  Checked with the test oracle
+ * (tests/c/smaps_oracle.c): VmLck grows by at least the writable pages,
+ * a sample of pages has "lo" exactly when it should, and after UNLOCK
+ * VmLck is back at its baseline.  Times are printed, never asserted.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <plock.h>
+
+#include "../c/smaps_oracle.h"
+
+static int passed, failed;
+
+static void verdict(const char *what, int ok)
+{
+	printf("bigmaps: %-56s %s\n", what, ok ? "ok" : "FAILED");
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Every 997th page (and the last) has lo == (writable && locked). */
+static int sample(char *base, size_t n, long pg, int locked)
+{
+	struct oracle o;
+	size_t i, seen = 0;
+	int bad = 0;
+
+	if (oracle_read(0, &o) != 0) {
+		perror("bigmaps: reading smaps");
+		return 0;
+	}
+	for (i = 0; i < n; i = (i + 997 < n || i == n - 1) ? i + 997 : n - 1) {
+		const struct oracle_map *m = oracle_find(&o, (uintptr_t)(base + i * pg));
+		int want = locked && i % 2 == 0;
+
+		if (m == NULL || m->end - m->start != (uintptr_t)pg || m->lo != want) {
+			if (bad++ < 5)
+				fprintf(stderr, "bigmaps: page %zu: %s, lo %d, want %d\n", i,
+					m ? "mapped" : "not mapped", m ? m->lo : -1, want);
+		}
+		seen++;
+	}
+	printf("bigmaps: %zu mappings in smaps, %zu sampled\n", o.n, seen);
+	oracle_free(&o);
+	return bad == 0 && seen > 50;
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = argc > 1 ? strtoul(argv[1], NULL, 0) : 60000, i;
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t base_lck, lck;
+	double t0, t1, t2, t3;
+	char *base;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	base = mmap(NULL, n * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED) {
+		perror("bigmaps: mmap");
+		return 2;
+	}
+	t0 = now();
+	for (i = 0; i < n; i++) {
+		base[i * pg] = 1;
+		if (i % 2 == 1 && mprotect(base + i * pg, pg, PROT_READ) != 0) {
+			fprintf(stderr, "bigmaps: mprotect of page %zu: %s (vm.max_map_count?)\n", i,
+				strerror(errno));
+			return 2;
+		}
+	}
+	t1 = now();
+	printf("bigmaps: %zu mappings made in %.3f s\n", n, t1 - t0);
+	base_lck = oracle_vmlck(0);
+
+	t0 = now();
+	verdict("plock(PROCLOCK) with 60,000 mappings", plock(PROCLOCK) == 0);
+	t1 = now();
+	lck = oracle_vmlck(0);
+	printf("bigmaps: VmLck %llu kB before, %llu kB after PROCLOCK\n",
+	       (unsigned long long)base_lck / 1024, (unsigned long long)lck / 1024);
+	verdict("VmLck grew by the writable pages at least",
+		lck != UINT64_MAX && lck >= base_lck + (n + 1) / 2 * pg);
+	verdict("sampled pages: writable locked, read-only not", sample(base, n, pg, 1));
+
+	t2 = now();
+	verdict("plock(UNLOCK)", plock(UNLOCK) == 0);
+	t3 = now();
+	lck = oracle_vmlck(0);
+	verdict("VmLck back at its baseline", lck == base_lck);
+	verdict("sampled pages: none locked", sample(base, n, pg, 0));
+	printf("bigmaps: PROCLOCK %.3f s (%.2f us per mapping), UNLOCK %.3f s\n",
+	       t1 - t0, (t1 - t0) * 1e6 / n, t3 - t2);
+	printf("bigmaps: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
