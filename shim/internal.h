@@ -45,10 +45,11 @@ struct pl_table {
 	size_t n, cap;
 	char *strs;		/* names, when PL_PATHS was asked for */
 	size_t slen, scap;
+	char *line;		/* the parser's line buffer, kept for the next read */
 	int flags;
 };
 
-#define PL_TABLE_INIT	{ NULL, 0, 0, NULL, 0, 0, 0 }
+#define PL_TABLE_INIT	{ NULL, 0, 0, NULL, 0, 0, NULL, 0 }
 
 /* Flags of pl_table_read() and pl_parser_init(). */
 #define PL_SMAPS	1	/* read smaps: Rss and VmFlags too */
@@ -58,7 +59,7 @@ struct pl_table {
 #define PL_LINE_MAX	(64 * 1024)
 struct pl_parser {
 	struct pl_table *t;
-	char *line;		/* PL_LINE_MAX bytes */
+	char *line;		/* PL_LINE_MAX bytes, owned by t */
 	size_t len;
 	int in_entry;		/* a header line has been seen */
 };
@@ -89,5 +90,6 @@ int pl_mlock(uintptr_t start, uintptr_t end, int on_fault);
 int pl_munlock(uintptr_t start, uintptr_t end);
 int pl_mlockall_future(void);
 int pl_munlockall(void);
+int pl_limited(void);
 
 #endif /* PLOCK_INTERNAL_H */

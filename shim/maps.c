@@ -196,13 +196,19 @@ int pl_parser_init(struct pl_parser *p, struct pl_table *t, int flags)
 	p->len = 0;
 	p->in_entry = 0;
 	t->flags = flags;
-	p->line = malloc(PL_LINE_MAX);
-	return p->line ? 0 : ENOMEM;
+	/*
+	 * The buffer stays with the table, so that reading it again allocates
+	 * nothing: under MCL_FUTURE our own heap growth counts against
+	 * RLIMIT_MEMLOCK.
+	 */
+	if (t->line == NULL && (t->line = malloc(PL_LINE_MAX)) == NULL)
+		return ENOMEM;
+	p->line = t->line;
+	return 0;
 }
 
 void pl_parser_free(struct pl_parser *p)
 {
-	free(p->line);
 	p->line = NULL;
 }
 
@@ -287,8 +293,10 @@ void pl_table_free(struct pl_table *t)
 {
 	free(t->map);
 	free(t->strs);
+	free(t->line);
 	t->map = NULL;
 	t->strs = NULL;
+	t->line = NULL;
 	t->n = t->cap = t->slen = t->scap = 0;
 }
 

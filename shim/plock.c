@@ -4,10 +4,10 @@
  * The state is a set of {text, data, shlib}, kept as an OR of TXTLOCK,
  * DATLOCK and SHLIBLOCK.  A call that would lock a class already locked is
  * EINVAL, decided from the state alone before any system call.  A lock
- * reads /proc/self/smaps once, locks the mappings of the classes asked for
- * that are not locked yet and, for data, turns on mlockall(MCL_FUTURE); if
- * any step fails, it unlocks what it locked, so a failed call changes
- * nothing.
+ * reads /proc/self/maps (smaps, when anything is locked already, for its
+ * "lo" flags), locks the mappings of the classes asked for that are not
+ * locked yet and, for data, turns on mlockall(MCL_FUTURE) first; if any
+ * step fails, it unlocks what it locked, so a failed call changes nothing.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -207,43 +207,34 @@ static int save_user(const struct pl_table *t)
 static int strict_future(void)
 {
 	uint64_t cur, max;
-	int cap, err;
+	int err;
 
-	if ((err = pl_proc_cap_ipc_lock(0, &cap)) != 0)
-		return err;
-	if (cap)
+	if (!pl_limited())
 		return 0;
 	if ((err = pl_proc_memlock(0, &cur, &max)) != 0)
 		return err;
-	if (cur == 0)
-		return EPERM;
-	return cur == PLOCK_UNLIMITED ? 0 : ENOMEM;
+	return cur == 0 ? EPERM : ENOMEM;
 }
 
 /*
- * Locks what another thread mapped between the read of smaps and
- * mlockall(MCL_FUTURE): a Go runtime starts threads and maps memory at any
- * time, and glibc gives each new thread's malloc an arena of its own.
- * Mappings made after MCL_FUTURE the kernel locks itself.
+ * Reads the mappings and classifies them.  smaps costs the kernel about ten
+ * times what maps does (it walks the page tables to count Rss), and plock
+ * needs from it only the "lo" flag: with VmLck 0, no mapping has it, and
+ * maps says enough.
  */
-static int lock_window(struct pl_table *t, int classes)
+static int read_table(struct pl_table *t, int smaps)
 {
 	int err;
 
-	/*
-	 * Reuse t's memory: under MCL_FUTURE every new mapping, our own heap
-	 * growth included, counts against RLIMIT_MEMLOCK.
-	 */
-	if ((err = pl_table_read(t, 0, PL_SMAPS)) == 0 &&
-	    (err = pl_classify(t, (uintptr_t)getauxval(AT_PHDR))) == 0)
-		err = apply(t, classes, t->n, 1);
-	return err;
+	if ((err = pl_table_read(t, 0, smaps ? PL_SMAPS : 0)) != 0)
+		return err;
+	return pl_classify(t, (uintptr_t)getauxval(AT_PHDR));
 }
 
 /*
- * Ends the MCL_FUTURE of a data lock that failed after it.  munlockall() is
- * the only way, and it unlocks everything: lock again what was locked
- * before the call, the program's own ranges and the classes in keep.
+ * Ends the MCL_FUTURE of a data lock that failed.  munlockall() is the only
+ * way, and it unlocks everything: lock again what was locked before the
+ * call, the program's own ranges and the classes in keep.
  */
 static void undo_future(struct pl_table *t, int keep)
 {
@@ -252,41 +243,56 @@ static void undo_future(struct pl_table *t, int keep)
 	(void)pl_munlockall();
 	for (i = 0; i < nuser; i++)
 		(void)pl_mlock(user[i].start, user[i].end, 1);
-	if (keep != 0 && pl_table_read(t, 0, PL_SMAPS) == 0 &&
-	    pl_classify(t, (uintptr_t)getauxval(AT_PHDR)) == 0)
+	if (keep != 0 && read_table(t, 1) == 0)
 		(void)apply(t, keep, t->n, 1);
 }
 
 static int lock(int classes, int flags)
 {
 	struct pl_table t = PL_TABLE_INIT;
-	int err;
+	int smaps, have = 0, err;
+	uint64_t vmlck;
 
 	if (init_err != 0)
 		return init_err;
 	if ((classes & DATLOCK) && (flags & PLOCK_STRICT_FUTURE) && (err = strict_future()) != 0)
 		return err;
-	if ((err = pl_table_read(&t, 0, PL_SMAPS)) != 0 ||
-	    (err = pl_classify(&t, (uintptr_t)getauxval(AT_PHDR))) != 0)
-		goto out;
-	if (state == 0 && (err = save_user(&t)) != 0)
-		goto out;
-	if ((err = apply(&t, classes, t.n, 1)) != 0)
-		goto out;
+	if ((err = pl_proc_vmlck(0, &vmlck)) != 0)
+		return err;
+	smaps = vmlck != 0;
+	if (state == 0)
+		nuser = 0;
 	/*
-	 * Growth after a data lock is locked too, on fault.  Set last, so
-	 * that a failure before it leaves no MCL_FUTURE to undo.
+	 * Read before MCL_FUTURE, which makes every new mapping look locked:
+	 * for the ranges the program locked itself before its first lock;
+	 * and, for a data lock under a limit, so that the table's memory is
+	 * allocated before our own heap growth counts against RLIMIT_MEMLOCK.
 	 */
-	if ((classes & DATLOCK) && (err = pl_mlockall_future()) != 0) {
-		apply(&t, classes, t.n, 0);
+	if ((state == 0 && smaps) || ((classes & DATLOCK) && pl_limited())) {
+		if ((err = read_table(&t, smaps)) != 0 ||
+		    (state == 0 && (err = save_user(&t)) != 0))
+			goto out;
+		have = 1;
+	}
+	if (classes & DATLOCK) {
+		/*
+		 * Growth after a data lock is locked too, on fault.  Turned on
+		 * before the read that the locking follows: whatever another
+		 * thread maps from now on is born locked, and whatever it
+		 * mapped before is in that read.
+		 */
+		if ((err = pl_mlockall_future()) != 0)
+			goto out;
+		if ((err = read_table(&t, smaps)) != 0 || (err = apply(&t, classes, t.n, 1)) != 0)
+			undo_future(&t, state);
 		goto out;
 	}
-	if ((classes & DATLOCK) && (err = lock_window(&t, classes)) != 0) {
-		undo_future(&t, state);
+	if (!have && (err = read_table(&t, smaps)) != 0)
 		goto out;
-	}
-	state |= classes;
+	err = apply(&t, classes, t.n, 1);
 out:
+	if (err == 0)
+		state |= classes;
 	pl_table_free(&t);
 	return err;
 }

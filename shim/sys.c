@@ -33,10 +33,10 @@ static int mapped(uintptr_t start, uintptr_t end)
 }
 
 /*
- * Whether mlock's ENOMEM can mean "over RLIMIT_MEMLOCK": not with
- * CAP_IPC_LOCK, nor with an infinite limit.
+ * Whether RLIMIT_MEMLOCK applies to the caller: not with CAP_IPC_LOCK, nor
+ * with an infinite limit.  If in doubt, yes.
  */
-static int limited(void)
+int pl_limited(void)
 {
 	uint64_t cur, max;
 	int cap;
@@ -74,11 +74,12 @@ int pl_mlock(uintptr_t start, uintptr_t end, int on_fault)
 		return ENOMEM;
 	case ENOMEM:
 		/*
-		 * Another thread may have mapped the hole again already, so
-		 * that mapped() says yes; but without a limit to exceed,
-		 * ENOMEM can only have been the hole.
+		 * ENOMEM is "over RLIMIT_MEMLOCK" or "part of the range is
+		 * unmapped".  Another thread may have mapped the hole again
+		 * already, so that mapped() says yes; but without a limit to
+		 * exceed, ENOMEM can only have been the hole.
 		 */
-		return limited() && mapped(start, end) ? ENOMEM : PL_EGONE;
+		return pl_limited() && mapped(start, end) ? ENOMEM : PL_EGONE;
 	default:
 		return errno;
 	}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -251,18 +252,39 @@ var bindings struct {
 func parseBindings(t *testing.T) *ast.File {
 	t.Helper()
 	if bindings.f == nil {
-		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(repo, "bindings.go"), nil, 0)
+		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(repo, "bindings.go"), nil, parser.ParseComments)
 		require.NoError(t, err)
 		bindings.f = f
 	}
 	return bindings.f
 }
 
+// preambleCall is a call of a function of <plock.h> in C source.
+var preambleCall = regexp.MustCompile(`\b(plock_[a-z_]+)\(([^()]*)\)`)
+
 // cgoCalls returns the C functions bindings.go calls, with their number of
-// arguments.
+// arguments: from Go (C.name(...)) and from its cgo preamble, which cgo
+// compiles against the same header.
 func cgoCalls(t *testing.T) map[string]int {
 	calls := map[string]int{}
-	ast.Inspect(parseBindings(t), func(n ast.Node) bool {
+	f := parseBindings(t)
+	for _, imp := range f.Imports {
+		if imp.Path.Value != `"C"` {
+			continue
+		}
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && len(g.Specs) == 1 && g.Specs[0] == imp && g.Doc != nil {
+				for _, m := range preambleCall.FindAllStringSubmatch(g.Doc.Text(), -1) {
+					n := 0
+					if strings.TrimSpace(m[2]) != "" {
+						n = strings.Count(m[2], ",") + 1
+					}
+					calls[m[1]] = n
+				}
+			}
+		}
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
 		if c, ok := n.(*ast.CallExpr); ok {
 			if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
 				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "C" {
