@@ -66,6 +66,12 @@
 // cover the mappings present at the call. Unlock releases everything Plock
 // locked and ends MCL_FUTURE.
 //
+// MCL_FUTURE applies to new mappings only: memory reserved PROT_NONE before a
+// data lock and opened later with mprotect is not locked. The Go heap maps
+// its memory anew and is covered; C code called through cgo that allocates
+// from glibc's per-thread malloc arenas is not, unless the program runs with
+// MALLOC_ARENA_MAX=1, which makes every thread allocate from the main heap.
+//
 // # Privilege, RLIMIT_MEMLOCK and MCL_FUTURE
 //
 // A process with CAP_IPC_LOCK may lock any amount. Without it, everything
