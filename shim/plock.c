@@ -203,14 +203,15 @@ static int save_user(const struct pl_table *t)
 	return 0;
 }
 
-/* PLOCK_STRICT_FUTURE: refuse a data lock that later mmaps could trip on. */
+/*
+ * PLOCK_STRICT_FUTURE, for a caller under a limit: refuse a data lock that
+ * later mmaps could trip on (EPERM first if the limit is 0).
+ */
 static int strict_future(void)
 {
 	uint64_t cur, max;
 	int err;
 
-	if (!pl_limited())
-		return 0;
 	if ((err = pl_proc_memlock(0, &cur, &max)) != 0)
 		return err;
 	return cur == 0 ? EPERM : ENOMEM;
@@ -250,12 +251,14 @@ static void undo_future(struct pl_table *t, int keep)
 static int lock(int classes, int flags)
 {
 	struct pl_table t = PL_TABLE_INIT;
-	int smaps, have = 0, err;
+	int smaps, limited, have = 0, err;
 	uint64_t vmlck;
 
 	if (init_err != 0)
 		return init_err;
-	if ((classes & DATLOCK) && (flags & PLOCK_STRICT_FUTURE) && (err = strict_future()) != 0)
+	/* Only a data lock cares whether RLIMIT_MEMLOCK applies. */
+	limited = (classes & DATLOCK) && pl_limited();
+	if (limited && (flags & PLOCK_STRICT_FUTURE) && (err = strict_future()) != 0)
 		return err;
 	if ((err = pl_proc_vmlck(0, &vmlck)) != 0)
 		return err;
@@ -268,7 +271,7 @@ static int lock(int classes, int flags)
 	 * and, for a data lock under a limit, so that the table's memory is
 	 * allocated before our own heap growth counts against RLIMIT_MEMLOCK.
 	 */
-	if ((state == 0 && smaps) || ((classes & DATLOCK) && pl_limited())) {
+	if ((state == 0 && smaps) || limited) {
 		if ((err = read_table(&t, smaps)) != 0 ||
 		    (state == 0 && (err = save_user(&t)) != 0))
 			goto out;
