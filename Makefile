@@ -178,7 +178,7 @@ test-cmd: $(PRELOAD)
 	pass=$$(grep -c -e '--- PASS' $(B)/cmd/go-test.log); \
 	fail=$$(grep -c -e '--- FAIL' $(B)/cmd/go-test.log); \
 	if [ $$rc -ne 0 ] && [ $$fail -eq 0 ]; then fail=1; fi; \
-	if [ $$rc -ne 0 ]; then cat $(B)/cmd/go-test.log; fi; \
+	if [ $$rc -ne 0 ]; then sh tests/go-failures.sh $(B)/cmd/go-test.log; fi; \
 	tail -1 $(B)/cmd/go-test.log; \
 	echo "cmd: $$pass passed, $$fail failed" | tee $(B)/results/cmd; \
 	test $$rc -eq 0
@@ -272,9 +272,9 @@ test-go:
 	f=$$(cat $(B)/go/test.log $(B)/go/race.log | $(call GO_COUNT,FAIL)); \
 	p=$$((p + vet)); f=$$((f + 1 - vet)); \
 	if [ $$fail = 1 ] && [ $$f = 0 ]; then f=1; fi; \
-	grep -h -E '^(ok|FAIL|---) |^ *--- FAIL' $(B)/go/test.log $(B)/go/race.log; \
+	grep -h -E '^(ok|FAIL)[[:space:]]' $(B)/go/test.log $(B)/go/race.log; \
 	[ $$fail = 0 ] || { echo "test-go: failed; see $(B)/go/test.log and $(B)/go/race.log"; \
-		grep -h -B2 -A30 -E '^ *--- FAIL|^FAIL|panic:|build failed' $(B)/go/test.log $(B)/go/race.log | head -200; }; \
+		sh tests/go-failures.sh $(B)/go/test.log $(B)/go/race.log; }; \
 	echo "go: $$p passed, $$f failed ($$(( $$(date +%s) - t0 ))s)"; \
 	echo "go: $$p passed, $$f failed" > $(B)/results/go; \
 	[ $$fail = 0 ]

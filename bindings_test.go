@@ -592,6 +592,43 @@ func growHeap() {
 	report("survived", true)
 }
 
+// growThreads starts 16 goroutines that each lock themselves to an OS
+// thread and sleep, so the runtime needs 16 threads at once (a locked
+// thread waits with its goroutine).
+func growThreads() {
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			time.Sleep(200 * time.Millisecond)
+		}()
+	}
+	wg.Wait()
+	report("survived", true)
+}
+
+// spareThreads has the runtime create 8 OS threads now and keep them idle,
+// so that it needs no new one for a while. dropafter calls Status after the
+// drop, when a new thread's stack would no longer fit under the limit; the
+// runtime starts threads on its own (for a goroutine while another thread
+// sits in a system call or cgo call), and without spares it might die
+// before reporting.
+func spareThreads() {
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			time.Sleep(50 * time.Millisecond)
+			runtime.UnlockOSThread() // the thread goes back to the idle pool
+		}()
+	}
+	wg.Wait()
+}
+
 func init() {
 	// cplock: C's plock(DATLOCK), without PLOCK_STRICT_FUTURE, then growth.
 	helpers["cplock"] = func(string) {
@@ -621,23 +658,36 @@ func init() {
 		growHeap()
 	}
 	// mclfuture: mlockall(MCL_FUTURE|MCL_ONFAULT) itself, then growth.
+	// What it reports comes first: once MCL_FUTURE is on, the runtime
+	// may die at any mapping or thread it makes.
 	helpers["mclfuture"] = func(string) {
+		st, err := Status()
+		must(err, "status")
+		report("status", st)
 		const mclFuture, mclOnfault = 2, 4
 		_, _, e := syscall.Syscall(syscall.SYS_MLOCKALL, mclFuture|mclOnfault, 0, 0)
 		if e != 0 {
 			fail("mlockall: %v", e)
 		}
-		st, err := Status()
-		must(err, "status")
-		report("status", st)
-		v, err := vmLck()
-		must(err, "vmlck")
-		report("vmlck", v)
+		report("future", true)
 		growHeap()
+	}
+	// mclthreads: MCL_FUTURE as in mclfuture, then goroutines that each
+	// need an OS thread of their own, which the runtime creates with
+	// pthread_create.
+	helpers["mclthreads"] = func(string) {
+		const mclFuture, mclOnfault = 2, 4
+		_, _, e := syscall.Syscall(syscall.SYS_MLOCKALL, mclFuture|mclOnfault, 0, 0)
+		if e != 0 {
+			fail("mlockall: %v", e)
+		}
+		report("future", true)
+		growThreads()
 	}
 	// dropafter: as root, Plock(DatLock); then become uid 65534, as
 	// daemons do, and grow.
 	helpers["dropafter"] = func(string) {
+		spareThreads()
 		must(Plock(DatLock), "Plock(DatLock) as root")
 		st, err := Status()
 		must(err, "status")
@@ -656,17 +706,24 @@ const runtimeAbort = "fatal error: runtime: cannot map pages in arena address sp
 
 // abortRE matches how the runtime dies, with exit status 2, when the kernel
 // refuses it memory (mmap fails with EAGAIN, errno 11, under MCL_FUTURE).
-// Which of three messages it prints depends on which mapping fails first:
+// Which of four messages it prints depends on which mapping fails first:
 // mostly the pages of a heap arena it has reserved (the fatal error SPEC.md
-// quotes); the reservation of a new arena ("out of memory"); or memory for
-// the runtime's own metadata, where it exits without a fatal error.
+// quotes); the reservation of a new arena ("out of memory"); memory for the
+// runtime's own metadata, where it exits without a fatal error; or the
+// stack of a new OS thread (8 MiB, counted whole against the limit), where
+// cgo's pthread_create fails and the runtime's SIGABRT handler exits.
 var abortRE = regexp.MustCompile(`(?m)^(runtime: mmap\(0x[0-9a-f]+, \d+\) returned 0x0, 11\n` +
 	regexp.QuoteMeta(runtimeAbort) + `|runtime: out of memory: cannot allocate \d+-byte block \(\d+ in use\)\n` +
-	`fatal error: out of memory|` + regexp.QuoteMeta(`runtime: mmap: too much locked memory (check 'ulimit -l').`) + `)$`)
+	`fatal error: out of memory|` + regexp.QuoteMeta(`runtime: mmap: too much locked memory (check 'ulimit -l').`) +
+	`|` + regexp.QuoteMeta(threadAbort) + `\nSIGABRT: abort)$`)
+
+const threadAbort = "runtime/cgo: pthread_create failed: Resource temporarily unavailable"
 
 // tsanAbortRE is how a program under the race detector dies when it is its
-// ThreadSanitizer runtime that the kernel refuses memory first (exit 66).
-var tsanAbortRE = regexp.MustCompile(`(?m)^==\d+==ERROR: ThreadSanitizer failed to allocate 0x[0-9a-f]+ \(\d+\) bytes at address [0-9a-f]+ \(errno: 11\)$`)
+// ThreadSanitizer runtime that the kernel refuses memory first (exit 66):
+// for its shadow memory at a fixed address, or for an internal structure.
+var tsanAbortRE = regexp.MustCompile(`(?m)^==\d+==ERROR: ThreadSanitizer failed to allocate 0x[0-9a-f]+ \(\d+\) bytes ` +
+	`(at address [0-9a-f]+ \(errno: 11\)|of \w+ \(error code: 11\))$`)
 
 func requireAbort(t *testing.T, r *helperResult) {
 	t.Helper()
@@ -740,12 +797,23 @@ func TestGoRuntimeAndFutureLocks(t *testing.T) {
 		t.Parallel()
 		r := runHelper(t, "mclfuture", "", unpriv)
 		var st Report
-		var v uint64
 		r.get(t, "status", &st)
-		r.get(t, "vmlck", &v)
 		assert.False(t, st.CapIPCLock)
 		assert.Equal(t, uint64(limit)-st.VmLck, st.Headroom, "Headroom = limit - VmLck")
+		require.Contains(t, r.values, "future", "stdout:\n%s\nstderr:\n%.2000s", r.stdout, r.stderr)
 		requireAbort(t, r)
+	})
+
+	// The same when the runtime needs a new OS thread: its stack counts at
+	// its full size against the limit, pthread_create fails with EAGAIN,
+	// and cgo aborts the program. A program that does not grow its heap is
+	// not safe either.
+	t.Run("MCLFutureThreadAborts", func(t *testing.T) {
+		t.Parallel()
+		r := runHelper(t, "mclthreads", "", unpriv)
+		require.Contains(t, r.values, "future", "stdout:\n%s\nstderr:\n%.2000s", r.stdout, r.stderr)
+		requireAbort(t, r)
+		assert.Contains(t, r.stderr, threadAbort)
 	})
 
 	// Locking as root and then dropping privileges: Status shows no

@@ -87,16 +87,21 @@
 // (limit - VmLck, or Unlimited with CAP_IPC_LOCK or no limit).
 //
 // While MCL_FUTURE is on, Linux checks every new mapping against the limit
-// (mmap fails with EAGAIN past it). In C, malloc returns NULL. The Go runtime
-// cannot survive that: it ends the program, with exit status 2 and, measured
-// on Linux 6.18 with Go 1.26, one of
+// (mmap fails with EAGAIN past it), and a new thread's stack, 8 MiB, counts
+// at its whole size. In C, malloc returns NULL and pthread_create fails with
+// EAGAIN. The Go runtime cannot survive that: it ends the program, with exit
+// status 2 and, measured on Linux 6.18 with Go 1.26, one of
 //
 //	fatal error: runtime: cannot map pages in arena address space
 //	fatal error: out of memory
 //	runtime: mmap: too much locked memory (check 'ulimit -l').
+//	runtime/cgo: pthread_create failed: Resource temporarily unavailable
 //
-// depending on which of its mappings is refused first; the first is by far
-// the most common. So in this package a data lock (DatLock, ProcLock,
+// depending on which mapping is refused first: its heap (the first is by
+// far the most common when the program allocates), its own metadata, or the
+// stack of an OS thread it starts. The runtime starts threads by itself, when
+// a goroutine is runnable while another sits in a system call, so even a
+// program that allocates nothing dies soon. So in this package a data lock (DatLock, ProcLock,
 // DatShlibLock, ProcShlibLock) by a process without CAP_IPC_LOCK whose
 // RLIMIT_MEMLOCK is finite fails with ENOMEM and changes nothing, and the
 // error says why (the C library's plock_flags with PLOCK_STRICT_FUTURE).
