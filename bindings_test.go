@@ -592,42 +592,39 @@ func growHeap() {
 	report("survived", true)
 }
 
-// growThreads starts 16 goroutines that each lock themselves to an OS
-// thread and sleep, so the runtime needs 16 threads at once (a locked
-// thread waits with its goroutine).
-func growThreads() {
+// occupyThreads has n goroutines lock themselves to an OS thread and sleep
+// at once, so the runtime needs n threads (a locked thread waits with its
+// goroutine). With keep, each unlocks before it ends, and its thread goes
+// back to the runtime's idle pool instead of exiting.
+func occupyThreads(n int, keep bool) {
 	var wg sync.WaitGroup
-	for i := 0; i < 16; i++ {
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			runtime.LockOSThread()
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
+			if keep {
+				runtime.UnlockOSThread()
+			}
 		}()
 	}
 	wg.Wait()
+}
+
+// growThreads needs 16 new OS threads.
+func growThreads() {
+	occupyThreads(16, false)
 	report("survived", true)
 }
 
-// spareThreads has the runtime create 8 OS threads now and keep them idle,
-// so that it needs no new one for a while. dropafter calls Status after the
-// drop, when a new thread's stack would no longer fit under the limit; the
-// runtime starts threads on its own (for a goroutine while another thread
-// sits in a system call or cgo call), and without spares it might die
-// before reporting.
-func spareThreads() {
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runtime.LockOSThread()
-			time.Sleep(50 * time.Millisecond)
-			runtime.UnlockOSThread() // the thread goes back to the idle pool
-		}()
-	}
-	wg.Wait()
-}
+// spareThreads leaves 8 idle OS threads, so that the runtime needs no new
+// one for a while. dropafter calls Status after the drop, when a new
+// thread's stack would no longer fit under the limit; the runtime starts
+// threads on its own (for a goroutine while another thread sits in a
+// system call or cgo call), and without spares it might die before
+// reporting.
+func spareThreads() { occupyThreads(8, true) }
 
 func init() {
 	// cplock: C's plock(DATLOCK), without PLOCK_STRICT_FUTURE, then growth.
