@@ -618,6 +618,17 @@ func growThreads() {
 	report("survived", true)
 }
 
+// futureOn turns on MCL_FUTURE|MCL_ONFAULT directly, as a program calling
+// mlockall itself would, and reports "future".
+func futureOn() {
+	const mclFuture, mclOnfault = 2, 4
+	_, _, e := syscall.Syscall(syscall.SYS_MLOCKALL, mclFuture|mclOnfault, 0, 0)
+	if e != 0 {
+		fail("mlockall: %v", e)
+	}
+	report("future", true)
+}
+
 // spareThreads leaves 8 idle OS threads, so that the runtime needs no new
 // one for a while. dropafter calls Status after the drop, when a new
 // thread's stack would no longer fit under the limit; the runtime starts
@@ -661,24 +672,14 @@ func init() {
 		st, err := Status()
 		must(err, "status")
 		report("status", st)
-		const mclFuture, mclOnfault = 2, 4
-		_, _, e := syscall.Syscall(syscall.SYS_MLOCKALL, mclFuture|mclOnfault, 0, 0)
-		if e != 0 {
-			fail("mlockall: %v", e)
-		}
-		report("future", true)
+		futureOn()
 		growHeap()
 	}
 	// mclthreads: MCL_FUTURE as in mclfuture, then goroutines that each
 	// need an OS thread of their own, which the runtime creates with
 	// pthread_create.
 	helpers["mclthreads"] = func(string) {
-		const mclFuture, mclOnfault = 2, 4
-		_, _, e := syscall.Syscall(syscall.SYS_MLOCKALL, mclFuture|mclOnfault, 0, 0)
-		if e != 0 {
-			fail("mlockall: %v", e)
-		}
-		report("future", true)
+		futureOn()
 		growThreads()
 	}
 	// dropafter: as root, Plock(DatLock); then become uid 65534, as
