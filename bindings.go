@@ -352,7 +352,7 @@ type Report struct {
 	Self bool // the caller: State and FutureLocked are known only then
 
 	State        Op   // what Plock has locked (Self only)
-	FutureLocked bool // memory mapped later is locked on fault (Self only)
+	FutureLocked bool // memory mapped later is locked (MCL_FUTURE, by DatLock or the program's own mlockall; Self only)
 
 	VmLck       uint64 // bytes the kernel counts as locked
 	MemlockSoft uint64 // RLIMIT_MEMLOCK, or Unlimited

@@ -398,6 +398,36 @@ func TestStatus(t *testing.T) {
 	assert.ErrorIs(t, err, syscall.ESRCH)
 }
 
+// FutureLocked is the kernel's MCL_FUTURE, so it shows a program's own
+// mlockall too, not only a data lock.
+func TestStatusOwnMlockall(t *testing.T) {
+	r := runHelper(t, "ownfuture", "", helperOpts{})
+	r.requireOK(t)
+	var on, off Report
+	r.get(t, "on", &on)
+	r.get(t, "off", &off)
+	assert.True(t, on.FutureLocked, "after mlockall(MCL_FUTURE|MCL_ONFAULT)")
+	assert.Equal(t, Op(0), on.State, "plock locked nothing")
+	assert.False(t, off.FutureLocked, "after munlockall")
+}
+
+func init() {
+	// ownfuture: as root, mlockall(MCL_FUTURE|MCL_ONFAULT) and Status,
+	// then munlockall and Status.
+	helpers["ownfuture"] = func(string) {
+		futureOn()
+		st, err := Status()
+		must(err, "status")
+		report("on", st)
+		if _, _, e := syscall.Syscall(syscall.SYS_MUNLOCKALL, 0, 0, 0); e != 0 {
+			fail("munlockall: %v", e)
+		}
+		st, err = Status()
+		must(err, "status")
+		report("off", st)
+	}
+}
+
 // ---- unprivileged: uid 65534, no capabilities, a lowered RLIMIT_MEMLOCK
 
 // unprivResult is what the "unpriv" helper reports for each op.

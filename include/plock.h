@@ -101,7 +101,8 @@ const char *plock_segment_class_name(int seg_class);
 /* What limits locking in a process. */
 struct plock_status {
 	int state;		/* plock_state() for the caller; -1 for another process */
-	int future;		/* 1: memory mapped later is locked (plock's data lock);
+	int future;		/* 1: memory mapped later is locked (MCL_FUTURE, from
+				   a data lock or the caller's own mlockall);
 				   0: it is not; -1: unknown (another process) */
 	int cap_ipc_lock;	/* 1 if the process has CAP_IPC_LOCK in effect */
 	uint64_t vmlck;		/* bytes the kernel counts as locked (VmLck) */

@@ -91,5 +91,6 @@ int pl_munlock(uintptr_t start, uintptr_t end);
 int pl_mlockall_future(void);
 int pl_munlockall(void);
 int pl_limited(void);
+int pl_future_on(int *on);
 
 #endif /* PLOCK_INTERNAL_H */

@@ -86,9 +86,17 @@ int plock_status(int pid, struct plock_status *st)
 		errno = err;
 		return -1;
 	}
-	/* The kernel shows no process's MCL_FUTURE; we know only our own. */
+	/*
+	 * Nothing in /proc shows a process's MCL_FUTURE; the caller can probe
+	 * its own, which it may have set itself with mlockall() as well as
+	 * through a data lock.
+	 */
 	st->state = self ? plock_state() : -1;
-	st->future = self ? (st->state & DATLOCK) != 0 : -1;
+	st->future = -1;
+	if (self && (err = pl_future_on(&st->future)) != 0) {
+		errno = err;
+		return -1;
+	}
 	if (st->cap_ipc_lock || st->memlock_cur == PLOCK_UNLIMITED)
 		st->headroom = PLOCK_UNLIMITED;
 	else

@@ -1,5 +1,6 @@
 /*
- * The memory-locking system calls, and nothing else.
+ * The memory-locking system calls, and nothing else (and one probe of
+ * whether MCL_FUTURE is on).
  *
  * Every call goes through syscall(2) rather than the libc wrappers:
  * AddressSanitizer and ThreadSanitizer intercept mlock, munlock, mlockall and
@@ -112,4 +113,40 @@ int pl_munlockall(void)
 {
 	/* Unlocks every mapping and clears MCL_FUTURE. */
 	return syscall(SYS_munlockall) == 0 ? 0 : errno;
+}
+
+int pl_future_on(int *on)
+{
+	long page = sysconf(_SC_PAGESIZE), p, r;
+	int e;
+
+	/*
+	 * The kernel shows MCL_FUTURE nowhere (it is mm->def_flags), but gives
+	 * it to every new mapping: map a page that is never touched and ask
+	 * whether it is locked.  madvise(MADV_DONTNEED) refuses a locked
+	 * mapping with EINVAL and succeeds on any other private anonymous one.
+	 * PROT_NONE: nothing is ever faulted in, not even under plain
+	 * MCL_FUTURE, which populates only accessible mappings.
+	 */
+	p = syscall(SYS_mmap, 0, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == -1) {
+		/*
+		 * An anonymous mapping fails with EAGAIN only when it would be
+		 * locked and does not fit under RLIMIT_MEMLOCK.
+		 */
+		if (errno != EAGAIN)
+			return errno;
+		*on = 1;
+		return 0;
+	}
+	r = syscall(SYS_madvise, p, page, MADV_DONTNEED);
+	e = errno;
+	syscall(SYS_munmap, p, page);
+	if (r == 0)
+		*on = 0;
+	else if (e == EINVAL)
+		*on = 1;
+	else
+		return e;
+	return 0;
 }

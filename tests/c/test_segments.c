@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,7 +187,35 @@ static void status_self(void)
 	CHECK(plock(DATLOCK) == 0 && plock_status(0, &st) == 0 && st.future == 1,
 	      "future %d after DATLOCK", st.future);
 	CHECK(plock(UNLOCK) == 0, "plock(UNLOCK): %s", strerror(errno));
+	CHECK(plock_status(0, &st) == 0 && st.future == 0, "future %d after UNLOCK", st.future);
 	h_end();
+}
+
+/*
+ * future is the kernel's MCL_FUTURE, not plock's bookkeeping: a program that
+ * calls mlockall() itself sees it too, eager or on fault.  (Raw system calls:
+ * sanitizers make libc's mlockall a no-op.)
+ */
+static void status_own_mlockall(void)
+{
+	static const int flags[] = { MCL_FUTURE, MCL_FUTURE | MCL_ONFAULT };
+	struct plock_status st;
+	size_t i;
+
+	for (i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		h_begin("status-own-mlockall");
+		CHECK(syscall(SYS_mlockall, flags[i]) == 0, "mlockall(%d): %s", flags[i],
+		      strerror(errno));
+		CHECK(plock_status(0, &st) == 0, "plock_status: %s", strerror(errno));
+		CHECK(st.future == 1 && st.state == 0, "future %d state %d after mlockall(%d)",
+		      st.future, st.state, flags[i]);
+		CHECK(syscall(SYS_munlockall) == 0, "munlockall: %s", strerror(errno));
+		CHECK(plock_status(0, &st) == 0 && st.future == 0, "future %d after munlockall",
+		      st.future);
+		CHECK(oracle_vmlck(0) == 0, "VmLck %" PRIu64 ": the probe left a lock behind",
+		      oracle_vmlck(0));
+		h_end();
+	}
 }
 
 int main(void)
@@ -195,5 +225,6 @@ int main(void)
 	locked_fields();
 	other_process();
 	status_self();
+	status_own_mlockall();
 	return h_done("c-segments");
 }
