@@ -306,7 +306,8 @@ test-crosslang: $(B)/crosslang/crosslang
 #                 history must linearize against SPEC.md's state machine
 #   test-tsan     the stress test (4,000 calls) and tests/c/test_threads
 #                 under ThreadSanitizer, shim sources compiled in
-#   test-bigmaps  60,000 mappings lock and unlock correctly (times printed)
+#   test-bigmaps  60,000 mappings lock and unlock correctly, and at
+#                 vm.max_map_count itself (times printed)
 #   bench         the benchmark table (not a test; see BENCHMARKS.md)
 TEST_SUITES += test-fuzz test-stress test-tsan test-bigmaps
 

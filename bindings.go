@@ -352,7 +352,11 @@ type Report struct {
 	Self bool // the caller: State and FutureLocked are known only then
 
 	State        Op   // what Plock has locked (Self only)
-	FutureLocked bool // memory mapped later is locked (MCL_FUTURE, by DatLock or the program's own mlockall; Self only)
+	// FutureLocked says that memory mapped later is locked (MCL_FUTURE,
+	// by DatLock or by the program's own mlockall). It is known only for
+	// Self, and false when unknown: for another process, or when the
+	// process is at vm.max_map_count and the probe cannot map a page.
+	FutureLocked bool
 
 	VmLck       uint64 // bytes the kernel counts as locked
 	MemlockSoft uint64 // RLIMIT_MEMLOCK, or Unlimited

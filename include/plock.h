@@ -103,7 +103,8 @@ struct plock_status {
 	int state;		/* plock_state() for the caller; -1 for another process */
 	int future;		/* 1: memory mapped later is locked (MCL_FUTURE, from
 				   a data lock or the caller's own mlockall);
-				   0: it is not; -1: unknown (another process) */
+				   0: it is not; -1: unknown (another process, or
+				   the caller at vm.max_map_count) */
 	int cap_ipc_lock;	/* 1 if the process has CAP_IPC_LOCK in effect */
 	uint64_t vmlck;		/* bytes the kernel counts as locked (VmLck) */
 	uint64_t memlock_cur;	/* RLIMIT_MEMLOCK soft limit, or PLOCK_UNLIMITED */

@@ -89,14 +89,13 @@ int plock_status(int pid, struct plock_status *st)
 	/*
 	 * Nothing in /proc shows a process's MCL_FUTURE; the caller can probe
 	 * its own, which it may have set itself with mlockall() as well as
-	 * through a data lock.
+	 * through a data lock.  The probe needs a mapping of its own, which
+	 * fails at vm.max_map_count: then a data lock still says yes.
 	 */
 	st->state = self ? plock_state() : -1;
 	st->future = -1;
-	if (self && (err = pl_future_on(&st->future)) != 0) {
-		errno = err;
-		return -1;
-	}
+	if (self && pl_future_on(&st->future) != 0)
+		st->future = st->state & DATLOCK ? 1 : -1;
 	if (st->cap_ipc_lock || st->memlock_cur == PLOCK_UNLIMITED)
 		st->headroom = PLOCK_UNLIMITED;
 	else

@@ -10,7 +10,9 @@
  * them), the read-only ones are not.  Checked with the test oracle
  * (tests/c/smaps_oracle.c): VmLck grows by at least the writable pages,
  * a sample of pages has "lo" exactly when it should, and after UNLOCK
- * VmLck is back at its baseline.  Times are printed, never asserted.
+ * VmLck is back at its baseline.  Then more mappings up to the limit
+ * itself, where plock_status and plock still work.  Times are printed,
+ * never asserted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,6 +73,30 @@ static int sample(char *base, size_t n, long pg, int locked)
 	return bad == 0 && seen > 50;
 }
 
+/*
+ * At vm.max_map_count, where no new mapping can be made: plock_status still
+ * answers, with future unknown (its probe needs a mapping) until a data lock
+ * makes it known, and plock() still locks and unlocks.
+ */
+static void at_map_count(long pg)
+{
+	struct plock_status st;
+	size_t extra = 0;
+	char *p;
+
+	/* Alternate protections, so that no two neighbours merge. */
+	while ((p = mmap(NULL, pg, extra % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED)
+		extra++;
+	printf("bigmaps: %zu more mappings until mmap said %s\n", extra, strerror(errno));
+	verdict("at vm.max_map_count: plock_status", plock_status(0, &st) == 0);
+	verdict("at vm.max_map_count: future unknown without a data lock", st.future == -1);
+	verdict("at vm.max_map_count: plock(DATLOCK)", plock(DATLOCK) == 0);
+	verdict("at vm.max_map_count: future known under a data lock",
+		plock_status(0, &st) == 0 && st.future == 1);
+	verdict("at vm.max_map_count: plock(UNLOCK)", plock(UNLOCK) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 0) : 60000, i;
@@ -116,6 +142,7 @@ int main(int argc, char **argv)
 	verdict("sampled pages: none locked", sample(base, n, pg, 0));
 	printf("bigmaps: PROCLOCK %.3f s (%.2f us per mapping), UNLOCK %.3f s\n",
 	       t1 - t0, (t1 - t0) * 1e6 / n, t3 - t2);
+	at_map_count(pg);
 	printf("bigmaps: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
