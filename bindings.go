@@ -351,7 +351,8 @@ type Report struct {
 	PID  int  // the process; 0 for the caller
 	Self bool // the caller: State and FutureLocked are known only then
 
-	State        Op   // what Plock has locked (Self only)
+	State Op // what Plock has locked (Self only)
+
 	// FutureLocked says that memory mapped later is locked (MCL_FUTURE,
 	// by DatLock or by the program's own mlockall). It is known only for
 	// Self, and false when unknown: for another process, or when the
