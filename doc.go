@@ -68,9 +68,13 @@
 //
 // MCL_FUTURE applies to new mappings only: memory reserved PROT_NONE before a
 // data lock and opened later with mprotect is not locked. The Go heap maps
-// its memory anew and is covered; C code called through cgo that allocates
-// from glibc's per-thread malloc arenas is not, unless the program runs with
-// MALLOC_ARENA_MAX=1, which makes every thread allocate from the main heap.
+// its memory anew and is covered. glibc's per-thread malloc arenas grow that
+// way, and every program using this package has cgo threads that malloc:
+// the runtime's cgo code does when it starts a thread, and so does C code it
+// calls. An arena that a thread reserves just before Plock(DatLock) or grows
+// after it is not locked, and Segments shows it as data with IsLocked false.
+// Run the program with MALLOC_ARENA_MAX=1, which makes every thread allocate
+// from the main heap, locked as it grows.
 //
 // # Privilege, RLIMIT_MEMLOCK and MCL_FUTURE
 //
