@@ -141,7 +141,7 @@ int pl_future_on(int *on)
 	}
 	r = syscall(SYS_madvise, p, page, MADV_DONTNEED);
 	e = errno;
-	syscall(SYS_munmap, p, page);
+	(void)syscall(SYS_munmap, p, page);
 	if (r == 0)
 		*on = 0;
 	else if (e == EINVAL)
