@@ -119,6 +119,94 @@ struct plock_status {
  */
 int plock_status(int pid, struct plock_status *st);
 
+/*
+ * Why a call failed: plock_ctl() fills a struct plock_reason, so that a
+ * caller can say what happened and what would make the call succeed
+ * without asking the kernel again.  Each value names the errno it comes
+ * with.
+ */
+#define PLOCK_WHY_NONE		0	/* the call succeeded */
+#define PLOCK_WHY_BADOP		1	/* EINVAL: op is no <sys/lock.h> op, or flags unknown */
+#define PLOCK_WHY_LOCKED	2	/* EINVAL: .classes are locked already */
+#define PLOCK_WHY_NOTHING	3	/* EINVAL: UNLOCK, and nothing is locked */
+#define PLOCK_WHY_NOSHLIB	4	/* EINVAL: a shlib op, and the process has no
+					   shared objects (static, nothing dlopen()ed) */
+#define PLOCK_WHY_VFORK		5	/* EINVAL: called between vfork() (or
+					   clone(CLONE_VM)) and exec, in memory that
+					   belongs to the parent */
+#define PLOCK_WHY_STRICT	6	/* ENOMEM: PLOCK_STRICT_FUTURE refused a data
+					   lock under a finite .memlock without
+					   CAP_IPC_LOCK */
+#define PLOCK_WHY_ZEROLIMIT	7	/* EPERM: RLIMIT_MEMLOCK is 0 and the process
+					   lacks CAP_IPC_LOCK */
+#define PLOCK_WHY_LIMIT		8	/* ENOMEM: .need bytes do not fit under
+					   RLIMIT_MEMLOCK .memlock */
+#define PLOCK_WHY_NOMEM		9	/* ENOMEM: no limit applies, but the system
+					   could not lock .need bytes */
+#define PLOCK_WHY_NOPROC	10	/* ENOENT, EACCES...: /proc/PID/maps of the
+					   process could not be opened (no /proc) */
+#define PLOCK_WHY_GONE		11	/* ESRCH: no such process, or it exited */
+#define PLOCK_WHY_PTRACE	12	/* EPERM: the kernel refused to trace the
+					   process (other user without
+					   CAP_SYS_PTRACE, Yama ptrace_scope, seccomp,
+					   or traced by another tracer already) */
+#define PLOCK_WHY_UNSUPPORTED	13	/* ENOSYS: locking another process is not
+					   supported on this architecture yet */
+#define PLOCK_WHY_SYSTEM	14	/* .err from the kernel, none of the above */
+#define PLOCK_WHY_NREASON	15
+
+/* Bits of plock_reason.flags. */
+#define PLOCK_REASON_ROLLBACK	1	/* the kernel refused a step of the rollback
+					   itself: see .unrestored */
+
+struct plock_reason {
+	int why;		/* PLOCK_WHY_* */
+	int err;		/* the errno of the call; 0 if it succeeded */
+	int op;			/* the op of the call */
+	int classes;		/* LOCKED: the classes in the way; otherwise
+				   the classes op locks (TXTLOCK|DATLOCK|SHLIBLOCK) */
+	int flags;		/* PLOCK_REASON_* */
+	int cap_ipc_lock;	/* 1 if the process has CAP_IPC_LOCK */
+	uint64_t need;		/* ZEROLIMIT, LIMIT, NOMEM, STRICT: the bytes
+				   RLIMIT_MEMLOCK must allow: VmLck plus every
+				   mapping op would lock that is not locked */
+	uint64_t vmlck;		/* VmLck before the call, in bytes */
+	uint64_t memlock;	/* RLIMIT_MEMLOCK soft limit, or PLOCK_UNLIMITED */
+	uint64_t unrestored;	/* ROLLBACK: bytes that were locked before the
+				   call and are not locked any more */
+};
+
+/*
+ * Flag of plock_ctl() for a process started by the caller: pid is a child
+ * that the calling thread traces (PTRACE_TRACEME) and that is stopped at its
+ * execve().  plock_ctl() runs it to its entry point, where the dynamic loader
+ * has mapped its shared objects and no instruction of the program has run,
+ * locks it there and detaches from it, running.
+ */
+#define PLOCK_AT_ENTRY		2
+
+/*
+ * plock_ctl applies op to process pid, with flags (PLOCK_STRICT_FUTURE,
+ * PLOCK_AT_ENTRY), and says in *why (which may be NULL) why it failed.
+ *
+ * pid 0 is the caller: plock_ctl(0, op, flags, NULL) is plock_flags(op,
+ * flags).  Any other pid is another process, which Linux lets no one lock
+ * but itself: plock_ctl stops it with ptrace(2), makes it execute the
+ * mlock2(), mlockall() and munlockall() calls, restores it and lets it go.
+ * That needs permission to trace it (same user and ptrace allowed, or
+ * CAP_SYS_PTRACE); the locks count against the process's own RLIMIT_MEMLOCK
+ * and CAP_IPC_LOCK.  Another process has no plock state: an op locks the
+ * classes it names that are not locked yet, and UNLOCK removes every lock
+ * of the process (munlockall()).  A failed call changes nothing in it.
+ *
+ * Returns 0, or -1 with errno set.
+ */
+int plock_ctl(int pid, int op, int flags, struct plock_reason *why);
+
+/* plock_why_name returns the name of a PLOCK_WHY_* value without its
+ * prefix, in lower case ("locked", "limit", ...), and "?" out of range. */
+const char *plock_why_name(int why);
+
 #ifdef __cplusplus
 }
 #endif

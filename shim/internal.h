@@ -85,6 +85,32 @@ int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max);
 int pl_proc_cap_ipc_lock(pid_t pid, int *has);
 int pl_proc_open(pid_t pid, const char *file, int *fd);
 
+/*
+ * The process whose memory a call locks: the caller, or another process
+ * held stopped through ptrace (remote.c), which executes each system call
+ * for us.  The lock engine runs over this, so that what to lock and how to
+ * roll back are written once for both.
+ */
+struct pl_remote;
+struct pl_proc {
+	pid_t pid;			/* 0: the caller */
+	struct pl_remote *remote;	/* NULL for the caller */
+};
+
+/*
+ * remote.c: ptrace.  pl_remote_attach stops every thread of pid (with
+ * at_entry: pid is our PTRACE_TRACEME child stopped at execve; run it to its
+ * entry point first) and returns 0 or an errno; pl_remote_syscall makes one
+ * stopped thread execute system call nr and returns its result, or -errno;
+ * pl_remote_detach restores every thread as it was and lets them run.
+ */
+int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **r);
+long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6]);
+void pl_remote_detach(struct pl_remote *r);
+
+/* sys.c: system call nr in process p; the result, or -errno. */
+long pl_sys(const struct pl_proc *p, long nr, long a0, long a1, long a2, long a3);
+
 /* sys.c: the memory-locking system calls. */
 int pl_mlock(uintptr_t start, uintptr_t end, int on_fault);
 int pl_munlock(uintptr_t start, uintptr_t end);

@@ -15,6 +15,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/auxv.h>
 
 #include "internal.h"
@@ -359,4 +360,64 @@ int plock_state(void)
 	s = state;
 	pthread_mutex_unlock(&mu);
 	return s & PL_ALL;
+}
+
+/*
+ * Provisional: plock_ctl for the caller only, with the reason worked out
+ * after the fact.  Replaced by the engine that decides the reason where it
+ * decides the outcome.
+ */
+int plock_ctl(int pid, int op, int flags, struct plock_reason *why)
+{
+	int before = plock_state(), r, err;
+
+	if (pid != 0) {
+		err = ENOSYS;
+		r = -1;
+	} else {
+		r = plock_flags(op, flags & ~PLOCK_AT_ENTRY);
+		err = r == 0 ? 0 : errno;
+	}
+	if (why != NULL) {
+		memset(why, 0, sizeof *why);
+		why->op = op;
+		why->err = err;
+		why->classes = op_classes(op) < 0 ? 0 : op_classes(op);
+		why->memlock = PLOCK_UNLIMITED;
+		if (err == 0)
+			why->why = PLOCK_WHY_NONE;
+		else if (pid != 0)
+			why->why = PLOCK_WHY_UNSUPPORTED;
+		else if (err == EINVAL && op_classes(op) < 0)
+			why->why = PLOCK_WHY_BADOP;
+		else if (err == EINVAL && op == UNLOCK)
+			why->why = PLOCK_WHY_NOTHING;
+		else if (err == EINVAL && (op_classes(op) & before)) {
+			why->why = PLOCK_WHY_LOCKED;
+			why->classes = op_classes(op) & before;
+		} else if (err == EINVAL)
+			why->why = PLOCK_WHY_NOSHLIB;
+		else if (err == EPERM)
+			why->why = PLOCK_WHY_ZEROLIMIT;
+		else if (err == ENOMEM)
+			why->why = PLOCK_WHY_LIMIT;
+		else
+			why->why = PLOCK_WHY_SYSTEM;
+	}
+	if (r != 0)
+		errno = err;
+	return r;
+}
+
+const char *plock_why_name(int why)
+{
+	static const char *const names[PLOCK_WHY_NREASON] = {
+		"none", "badop", "locked", "nothing", "noshlib", "vfork", "strict",
+		"zerolimit", "limit", "nomem", "noproc", "gone", "ptrace",
+		"unsupported", "system",
+	};
+
+	if (why < 0 || why >= PLOCK_WHY_NREASON)
+		return "?";
+	return names[why];
 }
