@@ -28,7 +28,8 @@ export CGO_ENABLED = 1
 export CGO_CFLAGS = -g -O2 -DPLOCK_SHIM_HASH=$(SHIM_HASH)
 
 # The library: every C file of shim/ but the preload constructor.
-SHIM_SRC = shim/sys.c shim/maps.c shim/classify.c shim/procfs.c shim/plock.c shim/segments.c
+SHIM_SRC = shim/sys.c shim/maps.c shim/classify.c shim/procfs.c shim/ops.c shim/future.c \
+	   shim/engine.c shim/plock.c shim/segments.c shim/status.c shim/remote_none.c
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/shim/%.o)
 HEADERS  = include/sys/lock.h include/plock.h
 

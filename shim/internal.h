@@ -35,6 +35,7 @@ struct pl_map {
 	unsigned char prot;	/* PLOCK_PROT_* */
 	unsigned char kind;	/* PL_ANON ... */
 	unsigned char lo;	/* VmFlags has "lo"; smaps only */
+	unsigned char lf;	/* VmFlags has "lf" (locked on fault); smaps only */
 	unsigned char seg;	/* PLOCK_SEG_*, set by pl_classify() */
 	size_t path;		/* offset of the NUL-terminated name in strs */
 };
@@ -108,15 +109,60 @@ int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **r);
 long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6]);
 void pl_remote_detach(struct pl_remote *r);
 
-/* sys.c: system call nr in process p; the result, or -errno. */
-long pl_sys(const struct pl_proc *p, long nr, long a0, long a1, long a2, long a3);
+/* sys.c: the system calls, made by process p. */
+long pl_sys(const struct pl_proc *p, long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+int pl_peek(const struct pl_proc *p, uintptr_t addr, void *buf, size_t len);
+int pl_mlock(const struct pl_proc *p, uintptr_t start, uintptr_t end, int on_fault);
+int pl_munlock(const struct pl_proc *p, uintptr_t start, uintptr_t end);
+int pl_mlockall(const struct pl_proc *p, int future_mode);
+int pl_munlockall(const struct pl_proc *p);
+int pl_mapped(const struct pl_proc *p, uintptr_t start, uintptr_t end);
 
-/* sys.c: the memory-locking system calls. */
-int pl_mlock(uintptr_t start, uintptr_t end, int on_fault);
-int pl_munlock(uintptr_t start, uintptr_t end);
-int pl_mlockall_future(void);
-int pl_munlockall(void);
-int pl_limited(void);
-int pl_future_on(int *on);
+/* What mlockall(MCL_FUTURE) a process has on: none, plain, or on fault. */
+#define PL_FUTURE_OFF		0
+#define PL_FUTURE_EAGER		1	/* MCL_FUTURE */
+#define PL_FUTURE_ONFAULT	2	/* MCL_FUTURE | MCL_ONFAULT */
+
+/* future.c: asks the kernel which MCL_FUTURE p has (-1: on, mode unknown). */
+int pl_future_mode(const struct pl_proc *p, int *mode);
+
+/* ops.c: the one table of what each op locks, and what locks each class. */
+#define PL_ALL_CLASSES	(TXTLOCK | DATLOCK | SHLIBLOCK)
+int pl_op_classes(int op);
+int pl_seg_classes(int seg);
+
+/*
+ * A record of what was locked in a process at one moment: the locked
+ * ranges, each with what identifies its memory, and its MCL_FUTURE.  Every
+ * rollback and UNLOCK restores from one.
+ */
+struct pl_range {
+	uintptr_t start, end;
+	uint64_t offset, inode;		/* offset - start is kept for files */
+	unsigned int major, minor;
+	unsigned char kind;		/* PL_ANON ... */
+	unsigned char lf;		/* locked on fault */
+};
+
+struct pl_snapshot {
+	struct pl_range *r;
+	size_t n, cap;
+	int future;			/* PL_FUTURE_*, or -1: on, mode unknown */
+};
+
+/* engine.c: locking a process, the caller or a traced one. */
+struct pl_call {
+	const struct pl_proc *p;
+	int classes;			/* the classes the call locks */
+	int flags;			/* PLOCK_STRICT_FUTURE */
+	int held;			/* classes locked before the call */
+	struct pl_snapshot *before;	/* filled with what was locked before */
+	struct plock_reason *why;	/* filled on failure; never NULL */
+};
+
+int pl_lock(struct pl_call *c);
+int pl_unlock(const struct pl_proc *p, const struct pl_snapshot *keep, struct plock_reason *why);
+int pl_locked_classes(const struct pl_proc *p, int classes, int *still);
+void pl_snapshot_free(struct pl_snapshot *s);
 
 #endif /* PLOCK_INTERNAL_H */

@@ -170,8 +170,13 @@ static int field(struct pl_parser *p, const char *s, const char *end)
 		m->rss = v * 1024;
 	} else if (end - s >= 8 && memcmp(s, "VmFlags:", 8) == 0) {
 		for (s += 8; s + 2 <= end; s++)
-			if (s[-1] == ' ' && s[0] == 'l' && s[1] == 'o' && (s + 2 == end || s[2] == ' '))
-				m->lo = 1;
+			if (s[-1] == ' ' && s[0] == 'l' && (s[1] == 'o' || s[1] == 'f') &&
+			    (s + 2 == end || s[2] == ' ')) {
+				if (s[1] == 'o')
+					m->lo = 1;
+				else
+					m->lf = 1;
+			}
 	}
 	return 0;
 }

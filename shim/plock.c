@@ -1,13 +1,26 @@
 /*
- * plock(2) for Linux: the per-process lock state and its transitions.
+ * plock(2) for Linux: the per-process lock state, the EINVAL rules, and the
+ * entry points.  The locking itself is the engine's (engine.c).
  *
  * The state is a set of {text, data, shlib}, kept as an OR of TXTLOCK,
  * DATLOCK and SHLIBLOCK.  A call that would lock a class already locked is
- * EINVAL, decided from the state alone before any system call.  A lock
- * reads /proc/self/maps (smaps, when anything is locked already, for its
- * "lo" flags), locks the mappings of the classes asked for that are not
- * locked yet and, for data, turns on mlockall(MCL_FUTURE) first; if any
- * step fails, it unlocks what it locked, so a failed call changes nothing.
+ * EINVAL, decided from the state alone before any system call.
+ *
+ * "This process".  The state belongs to the process whose memory it
+ * describes, and three kinds of child share or copy that memory:
+ *
+ *  - fork() and a raw fork system call copy it: the child must start with
+ *    no state, and a raw fork runs no pthread_atfork handler;
+ *  - vfork() and clone(CLONE_VM) share it: until the child execs or exits,
+ *    a call from it must fail and change nothing in the parent.
+ *
+ * So the state lives in one page advised MADV_WIPEONFORK (Linux 4.14),
+ * which reads zero in the child of every real fork and is shared with a
+ * vfork child.  Zero is an unlocked mutex, no state and no owner: a fork
+ * child starts clean without any handler.  The page also holds the owner's
+ * pid, set at load time and by the atfork child handler; a call that is
+ * about to make system calls compares it with getpid(), which differs in a
+ * vfork child.  The EINVAL path reads the page and makes no system call.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -17,407 +30,294 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
-#define PL_ALL	(TXTLOCK | DATLOCK | SHLIBLOCK)
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK	18
+#endif
 
-struct pl_range {
-	uintptr_t start, end;
+struct self {
+	pthread_mutex_t mu;
+	pid_t owner;		/* the process this memory belongs to; 0: not yet known */
+	int state;		/* guarded by mu */
+	struct pl_snapshot user; /* what the program had locked before its first lock */
 };
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * Where the kernel has no MADV_WIPEONFORK: static memory, reset by the
+ * atfork handlers; a raw fork child and a vfork child cannot be told apart
+ * there.
+ */
+static struct self fallback = { PTHREAD_MUTEX_INITIALIZER, 0, 0, { NULL, 0, 0, 0 } };
+static struct self *me = &fallback;
+static int wiped_on_fork;
 static int init_err;
 
-/* Guarded by mu. */
-static int state;
-static struct pl_range *user;	/* locked by the program before the first lock */
-static size_t nuser, capuser;
-
-/* The classes an op locks; -1 if op is no op. */
-static int op_classes(int op)
+static void atfork_prepare(void)
 {
-	switch (op) {
-	case UNLOCK:		return 0;
-	case PROCLOCK:		return TXTLOCK | DATLOCK;
-	case TXTLOCK:		return TXTLOCK;
-	case DATLOCK:		return DATLOCK;
-	case SHLIBLOCK:		return SHLIBLOCK;
-	case PROCSHLIBLOCK:	return TXTLOCK | DATLOCK | SHLIBLOCK;
-	case TXTSHLIBLOCK:	return TXTLOCK | SHLIBLOCK;
-	case DATSHLIBLOCK:	return DATLOCK | SHLIBLOCK;
-	default:		return -1;
-	}
+	if (!wiped_on_fork)
+		pthread_mutex_lock(&me->mu);
 }
 
-static int seg_class_bit(int seg)
+static void atfork_parent(void)
 {
-	switch (seg) {
-	case PLOCK_SEG_TEXT:
-		return TXTLOCK;
-	case PLOCK_SEG_DATA:
-	case PLOCK_SEG_STACK:
-		return DATLOCK;
-	case PLOCK_SEG_SHLIB_TEXT:
-	case PLOCK_SEG_SHLIB_DATA:
-		return SHLIBLOCK;
-	default:
-		return 0;
-	}
+	if (!wiped_on_fork)
+		pthread_mutex_unlock(&me->mu);
 }
 
-/*
- * Whether the program has shared objects at all: it names an interpreter
- * (PT_INTERP).  Read from its program headers in memory, so that SHLIBLOCK's
- * EINVAL needs no system call.  A static executable, static-pie included,
- * has none.
- */
-static int dynamic(void)
-{
-	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
-	unsigned long i, n = getauxval(AT_PHNUM);
-
-	for (i = 0; ph != NULL && i < n; i++)
-		if (ph[i].p_type == PT_INTERP)
-			return 1;
-	return 0;
-}
-
-/*
- * Locks are not inherited across fork(): the child starts with no state.
- * Holding mu across fork() keeps the child from inheriting it locked.
- */
-static void atfork_prepare(void) { pthread_mutex_lock(&mu); }
-static void atfork_parent(void) { pthread_mutex_unlock(&mu); }
 static void atfork_child(void)
 {
-	state = 0;
-	nuser = 0;
-	pthread_mutex_unlock(&mu);
+	if (!wiped_on_fork) {
+		me->state = 0;
+		me->user.r = NULL;	/* the parent's: not ours to free */
+		pl_snapshot_free(&me->user);
+		pthread_mutex_unlock(&me->mu);
+	}
+	me->owner = getpid();
 }
 
 /*
- * The fork handlers are registered when the library is loaded, before any
- * thread can hold mu: registered later, a fork while another thread holds
- * mu would give the child mu locked, and registering at the first call
- * would cost that call (an EINVAL one, say) a malloc and maybe a brk.
+ * Set up when the library is loaded, before any thread can call plock: the
+ * page, its owner, and the fork handlers (registered later, a fork while
+ * another thread holds mu would give the child mu locked, and registering
+ * at the first call would cost that call a malloc).
  */
 __attribute__((constructor)) static void init(void)
 {
+	static const pthread_mutex_t unlocked = PTHREAD_MUTEX_INITIALIZER;
+	static const char zero[sizeof(pthread_mutex_t)];
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	/* The wiped page holds an unlocked mutex only if that is all zeros. */
+	p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED) {
+		if (memcmp(&unlocked, zero, sizeof zero) == 0 &&
+		    madvise(p, (size_t)page, MADV_WIPEONFORK) == 0) {
+			me = p;
+			wiped_on_fork = 1;
+		} else {
+			munmap(p, (size_t)page);
+		}
+	}
+	me->owner = getpid();
 	init_err = pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-static int candidate(const struct pl_map *m, int classes)
+/*
+ * Whether the caller is the process whose memory this is: not a vfork or
+ * CLONE_VM child.  Costs one getpid(); called only on the way to system
+ * calls.  A child of a raw fork system call finds the page wiped and takes
+ * it.
+ */
+static int owner(void)
 {
-	return (seg_class_bit(m->seg) & classes) != 0 && !m->lo;
+	pid_t pid = getpid();
+
+	if (me->owner == 0 || !wiped_on_fork) {
+		if (me->owner != pid) {
+			/* A raw fork child; without the page, maybe a vfork child too. */
+			me->state = 0;
+			me->user.r = NULL;
+			pl_snapshot_free(&me->user);
+		}
+		me->owner = pid;
+	}
+	return me->owner == pid;
 }
 
 /*
- * Applies mlock or munlock to the run of candidates t->map[i..j), which are
- * adjacent.  One system call for the run; if part of it was unmapped by
- * another thread meanwhile, one per mapping, and a mapping that is gone is
- * no error.
+ * Whether the process has shared objects: an object in the loader's list
+ * other than the program and the vDSO.  A static program has none until it
+ * dlopen()s one.  No system call: dl_iterate_phdr reads the loader's list.
  */
-static int apply_run(const struct pl_table *t, size_t i, size_t j, int lock)
+static int count_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	const struct pl_map *a = &t->map[i], *b = &t->map[j - 1];
-	int err;
-	size_t k;
+	int *n = arg;
 
-	err = lock ? pl_mlock(a->start, b->end, pl_lock_on_fault(a))
-		   : pl_munlock(a->start, b->end);
-	if (err != PL_EGONE)
-		return err;
-	for (k = i; k < j; k++) {
-		const struct pl_map *m = &t->map[k];
+	(void)size;
+	if (info->dlpi_name != NULL && info->dlpi_name[0] != '\0' &&
+	    info->dlpi_addr != (ElfW(Addr))getauxval(AT_SYSINFO_EHDR))
+		(*n)++;
+	return *n > 0;
+}
 
-		err = lock ? pl_mlock(m->start, m->end, pl_lock_on_fault(m))
-			   : pl_munlock(m->start, m->end);
-		if (err == PL_EGONE)
-			continue;
-		if (err != 0) {
-			if (lock && k > i)
-				apply_run(t, i, k, 0);
-			return err;
+static int has_shlibs(void)
+{
+	int n = 0;
+
+	dl_iterate_phdr(count_object, &n);
+	return n > 0;
+}
+
+static const struct pl_proc caller = { 0, NULL };
+
+static int self_lock(int classes, int flags, struct plock_reason *why)
+{
+	struct pl_snapshot before = { NULL, 0, 0, 0 };
+	struct pl_call c;
+	int err, still;
+
+	c.p = &caller;
+	c.classes = classes;
+	c.flags = flags;
+	c.held = me->state;
+	c.before = &before;
+	c.why = why;
+	err = pl_lock(&c);
+	if (err == 0) {
+		if (me->state == 0) {
+			/* What the program locked itself: UNLOCK keeps it. */
+			pl_snapshot_free(&me->user);
+			me->user = before;
+			before.r = NULL;
+		} else if (classes & DATLOCK) {
+			/* Its own MCL_FUTURE, which a data lock replaces. */
+			me->user.future = before.future;
 		}
+		me->state |= classes;
+	} else if ((why->flags & PLOCK_REASON_ROLLBACK) && me->state != 0 &&
+		   pl_locked_classes(&caller, me->state, &still) == 0) {
+		/* The kernel refused the rollback: the state says what is true. */
+		me->state = still;
 	}
-	return 0;
-}
-
-/*
- * Locks (or unlocks) every candidate of classes in t->map[0..limit), in runs
- * of adjacent mappings locked the same way.  On failure, unlocks what it
- * locked and returns the error.
- */
-static int apply(const struct pl_table *t, int classes, size_t limit, int lock)
-{
-	size_t i = 0, j;
-	int err;
-
-	while (i < limit) {
-		if (!candidate(&t->map[i], classes)) {
-			i++;
-			continue;
-		}
-		for (j = i + 1; j < limit && candidate(&t->map[j], classes) &&
-			t->map[j].start == t->map[j - 1].end &&
-			pl_lock_on_fault(&t->map[j]) == pl_lock_on_fault(&t->map[i]); j++)
-			;
-		err = apply_run(t, i, j, lock);
-		if (err != 0 && lock) {
-			apply(t, classes, i, 0);
-			return err;
-		}
-		i = j;
-	}
-	return 0;
-}
-
-/* Remembers what the program had locked itself before its first lock. */
-static int save_user(const struct pl_table *t)
-{
-	size_t i;
-
-	nuser = 0;
-	for (i = 0; i < t->n; i++) {
-		const struct pl_map *m = &t->map[i];
-
-		if (!m->lo)
-			continue;
-		if (nuser > 0 && user[nuser - 1].end == m->start) {
-			user[nuser - 1].end = m->end;
-			continue;
-		}
-		if (nuser == capuser) {
-			size_t n = capuser ? 2 * capuser : 16;
-			struct pl_range *u = realloc(user, n * sizeof *u);
-
-			if (u == NULL)
-				return ENOMEM;
-			user = u;
-			capuser = n;
-		}
-		user[nuser].start = m->start;
-		user[nuser].end = m->end;
-		nuser++;
-	}
-	return 0;
-}
-
-/*
- * PLOCK_STRICT_FUTURE, for a caller under a limit: refuse a data lock that
- * later mmaps could trip on (EPERM first if the limit is 0).
- */
-static int strict_future(void)
-{
-	uint64_t cur, max;
-	int err;
-
-	if ((err = pl_proc_memlock(0, &cur, &max)) != 0)
-		return err;
-	return cur == 0 ? EPERM : ENOMEM;
-}
-
-/*
- * Reads the mappings and classifies them.  smaps costs the kernel about ten
- * times what maps does (it walks the page tables to count Rss), and plock
- * needs from it only the "lo" flag: with VmLck 0, no mapping has it, and
- * maps says enough.
- */
-static int read_table(struct pl_table *t, int smaps)
-{
-	int err;
-
-	if ((err = pl_table_read(t, 0, smaps ? PL_SMAPS : 0)) != 0)
-		return err;
-	return pl_classify(t, (uintptr_t)getauxval(AT_PHDR));
-}
-
-/*
- * Ends the MCL_FUTURE of a data lock that failed.  munlockall() is the only
- * way, and it unlocks everything: lock again what was locked before the
- * call, the program's own ranges and the classes in keep.
- */
-static void undo_future(struct pl_table *t, int keep)
-{
-	size_t i;
-
-	(void)pl_munlockall();
-	for (i = 0; i < nuser; i++)
-		(void)pl_mlock(user[i].start, user[i].end, 1);
-	if (keep != 0 && read_table(t, 1) == 0)
-		(void)apply(t, keep, t->n, 1);
-}
-
-static int lock(int classes, int flags)
-{
-	struct pl_table t = PL_TABLE_INIT;
-	int smaps, limited, have = 0, err;
-	uint64_t vmlck;
-
-	if (init_err != 0)
-		return init_err;
-	/* Only a data lock cares whether RLIMIT_MEMLOCK applies. */
-	limited = (classes & DATLOCK) && pl_limited();
-	if (limited && (flags & PLOCK_STRICT_FUTURE) && (err = strict_future()) != 0)
-		return err;
-	if ((err = pl_proc_vmlck(0, &vmlck)) != 0)
-		return err;
-	smaps = vmlck != 0;
-	if (state == 0)
-		nuser = 0;
-	/*
-	 * Read before MCL_FUTURE, which makes every new mapping look locked:
-	 * for the ranges the program locked itself before its first lock;
-	 * and, for a data lock under a limit, so that the table's memory is
-	 * allocated before our own heap growth counts against RLIMIT_MEMLOCK.
-	 */
-	if ((state == 0 && smaps) || limited) {
-		if ((err = read_table(&t, smaps)) != 0 ||
-		    (state == 0 && (err = save_user(&t)) != 0))
-			goto out;
-		have = 1;
-	}
-	if (classes & DATLOCK) {
-		/*
-		 * Growth after a data lock is locked too, on fault.  Turned on
-		 * before the read that the locking follows: whatever another
-		 * thread maps from now on is born locked, and whatever it
-		 * mapped before is in that read.
-		 */
-		if ((err = pl_mlockall_future()) != 0)
-			goto out;
-		if ((err = read_table(&t, smaps)) != 0 || (err = apply(&t, classes, t.n, 1)) != 0)
-			undo_future(&t, state);
-		goto out;
-	}
-	if (!have && (err = read_table(&t, smaps)) != 0)
-		goto out;
-	err = apply(&t, classes, t.n, 1);
-out:
-	if (err == 0)
-		state |= classes;
-	pl_table_free(&t);
+	pl_snapshot_free(&before);
 	return err;
 }
 
-static int unlock(void)
+static int self_unlock(struct plock_reason *why)
 {
-	size_t i;
 	int err;
 
 	/*
-	 * munlockall() is the only way to end MCL_FUTURE, and it unlocks
-	 * everything; lock again what the program had locked itself.  Those
-	 * pages stay resident meanwhile (nothing evicts them between two
-	 * system calls unless memory is short), and locking them on fault
-	 * allocates nothing they did not have.
+	 * Without a data lock, plock never touched MCL_FUTURE: whatever is on
+	 * now is the program's own, and munlockall() would end it.
 	 */
-	if ((err = pl_munlockall()) != 0)
+	if (!(me->state & DATLOCK) && pl_future_mode(&caller, &me->user.future) != 0)
+		me->user.future = PL_FUTURE_OFF;
+	err = pl_unlock(&caller, &me->user, why);
+	if (err == 0) {
+		me->state = 0;
+		pl_snapshot_free(&me->user);
+	}
+	return err;
+}
+
+static int self_call(int op, int flags, struct plock_reason *why)
+{
+	int classes = pl_op_classes(op), err;
+
+	why->classes = classes;
+	if (classes < 0 || (flags & ~PLOCK_STRICT_FUTURE) != 0) {
+		why->classes = 0;
+		why->why = PLOCK_WHY_BADOP;
+		return EINVAL;
+	}
+	if (init_err != 0)
+		return init_err;
+	pthread_mutex_lock(&me->mu);
+	if (op == UNLOCK && me->state == 0) {
+		why->why = PLOCK_WHY_NOTHING;
+		err = EINVAL;
+	} else if ((classes & me->state) != 0) {
+		why->why = PLOCK_WHY_LOCKED;
+		why->classes = classes & me->state;
+		err = EINVAL;
+	} else if ((classes & SHLIBLOCK) && !has_shlibs()) {
+		why->why = PLOCK_WHY_NOSHLIB;
+		err = EINVAL;
+	} else if (!owner()) {
+		why->why = PLOCK_WHY_VFORK;
+		err = EINVAL;
+	} else if (op == UNLOCK) {
+		err = self_unlock(why);
+	} else {
+		err = self_lock(classes, flags, why);
+	}
+	pthread_mutex_unlock(&me->mu);
+	return err;
+}
+
+/* Another process, through ptrace: no state; UNLOCK is munlockall(). */
+static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
+{
+	struct pl_snapshot before = { NULL, 0, 0, 0 };
+	struct pl_proc p = { pid, NULL };
+	struct pl_call c;
+	int classes = pl_op_classes(op), err;
+
+	why->classes = classes;
+	if (classes < 0 || (flags & ~(PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY)) != 0) {
+		why->classes = 0;
+		why->why = PLOCK_WHY_BADOP;
+		return EINVAL;
+	}
+	if (pid < 0) {
+		why->why = PLOCK_WHY_GONE;
+		return ESRCH;
+	}
+	if ((err = pl_remote_attach(pid, (flags & PLOCK_AT_ENTRY) != 0, &p.remote)) != 0) {
+		why->why = err == ESRCH ? PLOCK_WHY_GONE : err == EPERM ? PLOCK_WHY_PTRACE :
+			   err == ENOSYS ? PLOCK_WHY_UNSUPPORTED : PLOCK_WHY_SYSTEM;
 		return err;
-	for (i = 0; i < nuser; i++)
-		(void)pl_mlock(user[i].start, user[i].end, 1);
-	state = 0;
-	nuser = 0;
-	return 0;
+	}
+	if (op == UNLOCK) {
+		err = pl_unlock(&p, NULL, why);
+	} else {
+		c.p = &p;
+		c.classes = classes;
+		c.flags = flags & PLOCK_STRICT_FUTURE;
+		c.held = 0;
+		c.before = &before;
+		c.why = why;
+		err = pl_lock(&c);
+		pl_snapshot_free(&before);
+	}
+	pl_remote_detach(p.remote);
+	return err;
+}
+
+int plock_ctl(int pid, int op, int flags, struct plock_reason *why)
+{
+	struct plock_reason local;
+	int err;
+
+	if (why == NULL)
+		why = &local;
+	memset(why, 0, sizeof *why);
+	why->op = op;
+	why->memlock = PLOCK_UNLIMITED;
+	err = pid == 0 ? self_call(op, flags, why) : other_call(pid, op, flags, why);
+	if (err == 0) {
+		why->why = PLOCK_WHY_NONE;
+		return 0;
+	}
+	why->err = err;
+	if (why->why == PLOCK_WHY_NONE)
+		why->why = PLOCK_WHY_SYSTEM;
+	errno = err;
+	return -1;
 }
 
 int plock_flags(int op, int flags)
 {
-	int classes = op_classes(op), err;
-
-	if (classes < 0 || (flags & ~PLOCK_STRICT_FUTURE) != 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	pthread_mutex_lock(&mu);
-	if (op == UNLOCK)
-		err = state == 0 ? EINVAL : unlock();
-	else if ((classes & state) != 0)
-		err = EINVAL;
-	else if ((classes & SHLIBLOCK) && !dynamic())
-		err = EINVAL;
-	else
-		err = lock(classes, flags);
-	pthread_mutex_unlock(&mu);
-	if (err != 0) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return plock_ctl(0, op, flags, NULL);
 }
 
 int plock(int op)
 {
-	return plock_flags(op, 0);
+	return plock_ctl(0, op, 0, NULL);
 }
 
 int plock_state(void)
 {
 	int s;
 
-	pthread_mutex_lock(&mu);
-	s = state;
-	pthread_mutex_unlock(&mu);
-	return s & PL_ALL;
-}
-
-/*
- * Provisional: plock_ctl for the caller only, with the reason worked out
- * after the fact.  Replaced by the engine that decides the reason where it
- * decides the outcome.
- */
-int plock_ctl(int pid, int op, int flags, struct plock_reason *why)
-{
-	int before = plock_state(), r, err;
-
-	if (pid != 0) {
-		err = ENOSYS;
-		r = -1;
-	} else {
-		r = plock_flags(op, flags & ~PLOCK_AT_ENTRY);
-		err = r == 0 ? 0 : errno;
-	}
-	if (why != NULL) {
-		memset(why, 0, sizeof *why);
-		why->op = op;
-		why->err = err;
-		why->classes = op_classes(op) < 0 ? 0 : op_classes(op);
-		why->memlock = PLOCK_UNLIMITED;
-		if (err == 0)
-			why->why = PLOCK_WHY_NONE;
-		else if (pid != 0)
-			why->why = PLOCK_WHY_UNSUPPORTED;
-		else if (err == EINVAL && op_classes(op) < 0)
-			why->why = PLOCK_WHY_BADOP;
-		else if (err == EINVAL && op == UNLOCK)
-			why->why = PLOCK_WHY_NOTHING;
-		else if (err == EINVAL && (op_classes(op) & before)) {
-			why->why = PLOCK_WHY_LOCKED;
-			why->classes = op_classes(op) & before;
-		} else if (err == EINVAL)
-			why->why = PLOCK_WHY_NOSHLIB;
-		else if (err == EPERM)
-			why->why = PLOCK_WHY_ZEROLIMIT;
-		else if (err == ENOMEM)
-			why->why = PLOCK_WHY_LIMIT;
-		else
-			why->why = PLOCK_WHY_SYSTEM;
-	}
-	if (r != 0)
-		errno = err;
-	return r;
-}
-
-const char *plock_why_name(int why)
-{
-	static const char *const names[PLOCK_WHY_NREASON] = {
-		"none", "badop", "locked", "nothing", "noshlib", "vfork", "strict",
-		"zerolimit", "limit", "nomem", "noproc", "gone", "ptrace",
-		"unsupported", "system",
-	};
-
-	if (why < 0 || why >= PLOCK_WHY_NREASON)
-		return "?";
-	return names[why];
+	pthread_mutex_lock(&me->mu);
+	s = me->state;
+	pthread_mutex_unlock(&me->mu);
+	return s & PL_ALL_CLASSES;
 }

@@ -1,6 +1,6 @@
 /*
- * plock_segments() and plock_status(): what plock() sees of a process,
- * through the same parser and classifier that plock() locks by.
+ * plock_segments(): the mappings of a process as plock() sees them, through
+ * the same parser and classifier that plock() locks by.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -9,11 +9,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-
-static int is_self(int pid)
-{
-	return pid == 0 || pid == (int)getpid();
-}
 
 struct plock_segment *plock_segments(int pid, size_t *count)
 {
@@ -24,7 +19,7 @@ struct plock_segment *plock_segments(int pid, size_t *count)
 	size_t i;
 	int err;
 
-	if (is_self(pid))
+	if (pid == getpid())
 		pid = 0;
 	if ((err = pl_proc_phdr(pid, &phdr)) != 0 ||
 	    (err = pl_table_read(&t, pid, PL_SMAPS | PL_PATHS)) != 0 ||
@@ -71,34 +66,4 @@ out:
 		return NULL;
 	}
 	return v;
-}
-
-int plock_status(int pid, struct plock_status *st)
-{
-	int self = is_self(pid), err;
-
-	if (self)
-		pid = 0;
-	memset(st, 0, sizeof *st);
-	if ((err = pl_proc_vmlck(pid, &st->vmlck)) != 0 ||
-	    (err = pl_proc_memlock(pid, &st->memlock_cur, &st->memlock_max)) != 0 ||
-	    (err = pl_proc_cap_ipc_lock(pid, &st->cap_ipc_lock)) != 0) {
-		errno = err;
-		return -1;
-	}
-	/*
-	 * Nothing in /proc shows a process's MCL_FUTURE; the caller can probe
-	 * its own, which it may have set itself with mlockall() as well as
-	 * through a data lock.  The probe needs a mapping of its own, which
-	 * fails at vm.max_map_count: then a data lock still says yes.
-	 */
-	st->state = self ? plock_state() : -1;
-	st->future = -1;
-	if (self && pl_future_on(&st->future) != 0)
-		st->future = st->state & DATLOCK ? 1 : -1;
-	if (st->cap_ipc_lock || st->memlock_cur == PLOCK_UNLIMITED)
-		st->headroom = PLOCK_UNLIMITED;
-	else
-		st->headroom = st->memlock_cur > st->vmlck ? st->memlock_cur - st->vmlck : 0;
-	return 0;
 }

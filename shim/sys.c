@@ -1,16 +1,19 @@
 /*
- * The memory-locking system calls, and nothing else (and one probe of
- * whether MCL_FUTURE is on).
+ * The system calls, and nothing else.  Each is made by a process p: the
+ * caller, through syscall(2), or another process held through ptrace, which
+ * executes it for us (remote.c).
  *
- * Every call goes through syscall(2) rather than the libc wrappers:
+ * The caller goes through syscall(2) rather than the libc wrappers:
  * AddressSanitizer and ThreadSanitizer intercept mlock, munlock, mlockall and
  * munlockall and turn them into no-ops that return 0, which would make
  * plock() report success with nothing locked.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -22,37 +25,49 @@
 #define MCL_ONFAULT	4
 #endif
 
-/*
- * mlock and munlock say ENOMEM both for "over RLIMIT_MEMLOCK" and for "part
- * of the range is not mapped".  msync(MS_ASYNC) does nothing on Linux but
- * check the range, and fails with ENOMEM exactly when part of it is
- * unmapped.
- */
-static int mapped(uintptr_t start, uintptr_t end)
+long pl_sys(const struct pl_proc *p, long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
-	return msync((void *)start, end - start, MS_ASYNC) == 0 || errno != ENOMEM;
+	long args[6], r;
+
+	if (p->remote != NULL) {
+		args[0] = a0, args[1] = a1, args[2] = a2;
+		args[3] = a3, args[4] = a4, args[5] = a5;
+		return pl_remote_syscall(p->remote, nr, args);
+	}
+	r = syscall(nr, a0, a1, a2, a3, a4, a5);
+	return r == -1 ? -errno : r;
 }
 
-/*
- * Whether RLIMIT_MEMLOCK applies to the caller: not with CAP_IPC_LOCK, nor
- * with an infinite limit.  If in doubt, yes.
- */
-int pl_limited(void)
+/* Reads len bytes at addr in p's memory. */
+int pl_peek(const struct pl_proc *p, uintptr_t addr, void *buf, size_t len)
 {
-	uint64_t cur, max;
-	int cap;
+	struct iovec local, remote;
 
-	if (pl_proc_cap_ipc_lock(0, &cap) == 0 && cap)
+	if (p->remote == NULL) {
+		memcpy(buf, (const void *)addr, len);
 		return 0;
-	return pl_proc_memlock(0, &cur, &max) != 0 || cur != PLOCK_UNLIMITED;
+	}
+	/* Allowed: we trace p, which is what process_vm_readv asks. */
+	local.iov_base = buf;
+	local.iov_len = len;
+	remote.iov_base = (void *)addr;
+	remote.iov_len = len;
+	if (process_vm_readv(p->pid, &local, 1, &remote, 1, 0) == (ssize_t)len)
+		return 0;
+	return errno ? errno : EIO;
 }
 
-/* Set once mlock2 said ENOSYS; read and written under plock's mutex. */
+/* Set once mlock2 said ENOSYS. */
 static int no_mlock2;
 
-int pl_mlock(uintptr_t start, uintptr_t end, int on_fault)
+/*
+ * Returns 0 or the kernel's errno as it is: EAGAIN (pages could not be
+ * locked), ENOMEM (over RLIMIT_MEMLOCK, or part of the range unmapped),
+ * EPERM (RLIMIT_MEMLOCK 0 without CAP_IPC_LOCK).  The engine tells them apart.
+ */
+int pl_mlock(const struct pl_proc *p, uintptr_t start, uintptr_t end, int on_fault)
 {
-	long r;
+	long r = -ENOSYS;
 
 	/*
 	 * MLOCK_ONFAULT locks the pages present now and every page faulted in
@@ -60,93 +75,59 @@ int pl_mlock(uintptr_t start, uintptr_t end, int on_fault)
 	 * untouched (a sanitizer's shadow, a runtime's reservations).
 	 */
 	if (on_fault && !no_mlock2 &&
-	    (r = syscall(SYS_mlock2, start, end - start, MLOCK_ONFAULT)) != 0 && errno == ENOSYS)
+	    (r = pl_sys(p, SYS_mlock2, (long)start, (long)(end - start), MLOCK_ONFAULT, 0, 0, 0)) == -ENOSYS)
 		no_mlock2 = 1;
 	/*
 	 * Without mlock2 (kernels before 4.4, valgrind 3.19, some seccomp
 	 * sandboxes), lock eagerly, as plain MCL_FUTURE does.
 	 */
 	if (!on_fault || no_mlock2)
-		r = syscall(SYS_mlock, start, end - start);
-	if (r == 0)
-		return 0;
-	switch (errno) {
-	case EAGAIN:	/* some pages could not be locked: HP-UX says ENOMEM */
-		return ENOMEM;
-	case ENOMEM:
-		/*
-		 * ENOMEM is "over RLIMIT_MEMLOCK" or "part of the range is
-		 * unmapped".  Another thread may have mapped the hole again
-		 * already, so that mapped() says yes; but without a limit to
-		 * exceed, ENOMEM can only have been the hole.
-		 */
-		return pl_limited() && mapped(start, end) ? ENOMEM : PL_EGONE;
-	default:
-		return errno;
-	}
+		r = pl_sys(p, SYS_mlock, (long)start, (long)(end - start), 0, 0, 0, 0);
+	return r < 0 ? (int)-r : 0;
 }
 
-int pl_munlock(uintptr_t start, uintptr_t end)
+/* munlock's only ENOMEM is a hole in the range: PL_EGONE. */
+int pl_munlock(const struct pl_proc *p, uintptr_t start, uintptr_t end)
 {
-	if (syscall(SYS_munlock, start, end - start) == 0)
-		return 0;
-	/* munlock's only ENOMEM is a hole in the range. */
-	return errno == ENOMEM ? PL_EGONE : errno;
+	long r = pl_sys(p, SYS_munlock, (long)start, (long)(end - start), 0, 0, 0, 0);
+
+	if (r == -ENOMEM)
+		return PL_EGONE;
+	return r < 0 ? (int)-r : 0;
 }
 
-int pl_mlockall_future(void)
+/*
+ * Turns on MCL_FUTURE, on fault (PL_FUTURE_ONFAULT) or not.  Without
+ * MCL_CURRENT, mlockall changes only the flags that new mappings get, so it
+ * never fails for the limit; it fails with EPERM when RLIMIT_MEMLOCK is 0
+ * without CAP_IPC_LOCK.  Kernels before 4.4 refuse MCL_ONFAULT with EINVAL:
+ * plain MCL_FUTURE there.
+ */
+int pl_mlockall(const struct pl_proc *p, int future_mode)
 {
-	/*
-	 * Without MCL_CURRENT, mlockall changes only the flags that new
-	 * mappings get, so it never fails for the limit; it fails with EPERM
-	 * when RLIMIT_MEMLOCK is 0 without CAP_IPC_LOCK.  Kernels before 4.4
-	 * refuse MCL_ONFAULT with EINVAL: take plain MCL_FUTURE there.
-	 */
-	if (syscall(SYS_mlockall, MCL_FUTURE | MCL_ONFAULT) == 0)
-		return 0;
-	if (errno == EINVAL && syscall(SYS_mlockall, MCL_FUTURE) == 0)
-		return 0;
-	return errno == EAGAIN ? ENOMEM : errno;
+	long r = -EINVAL;
+
+	if (future_mode != PL_FUTURE_EAGER)
+		r = pl_sys(p, SYS_mlockall, MCL_FUTURE | MCL_ONFAULT, 0, 0, 0, 0, 0);
+	if (r == -EINVAL)
+		r = pl_sys(p, SYS_mlockall, MCL_FUTURE, 0, 0, 0, 0, 0);
+	return r < 0 ? (int)-r : 0;
 }
 
-int pl_munlockall(void)
+/* Unlocks every mapping and clears MCL_FUTURE: the only way to clear it. */
+int pl_munlockall(const struct pl_proc *p)
 {
-	/* Unlocks every mapping and clears MCL_FUTURE. */
-	return syscall(SYS_munlockall) == 0 ? 0 : errno;
+	long r = pl_sys(p, SYS_munlockall, 0, 0, 0, 0, 0, 0);
+
+	return r < 0 ? (int)-r : 0;
 }
 
-int pl_future_on(int *on)
+/*
+ * Whether [start, end) is wholly mapped.  msync(MS_ASYNC) does nothing on
+ * Linux but check the range, and fails with ENOMEM exactly when part of it
+ * is unmapped.
+ */
+int pl_mapped(const struct pl_proc *p, uintptr_t start, uintptr_t end)
 {
-	long page = sysconf(_SC_PAGESIZE), p, r;
-	int e;
-
-	/*
-	 * The kernel shows MCL_FUTURE nowhere (it is mm->def_flags), but gives
-	 * it to every new mapping: map a page that is never touched and ask
-	 * whether it is locked.  madvise(MADV_DONTNEED) refuses a locked
-	 * mapping with EINVAL and succeeds on any other private anonymous one.
-	 * PROT_NONE: nothing is ever faulted in, not even under plain
-	 * MCL_FUTURE, which populates only accessible mappings.
-	 */
-	p = syscall(SYS_mmap, 0, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == -1) {
-		/*
-		 * An anonymous mapping fails with EAGAIN only when it would be
-		 * locked and does not fit under RLIMIT_MEMLOCK.
-		 */
-		if (errno != EAGAIN)
-			return errno;
-		*on = 1;
-		return 0;
-	}
-	r = syscall(SYS_madvise, p, page, MADV_DONTNEED);
-	e = errno;
-	(void)syscall(SYS_munmap, p, page);
-	if (r == 0)
-		*on = 0;
-	else if (e == EINVAL)
-		*on = 1;
-	else
-		return e;
-	return 0;
+	return pl_sys(p, SYS_msync, (long)start, (long)(end - start), MS_ASYNC, 0, 0, 0) != -ENOMEM;
 }
