@@ -14,4 +14,5 @@
 #include "shim/plock.c"
 #include "shim/segments.c"
 #include "shim/status.c"
+#include "shim/reason.c"
 #include "shim/remote_none.c"

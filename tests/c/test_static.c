@@ -1,9 +1,11 @@
 /*
  * A static executable has no shared-library segments: every SHLIBLOCK form
  * is EINVAL (decided without a system call: "test_static probe" makes them
- * between markers for strace), while TXTLOCK and DATLOCK work.
+ * between markers for strace), while TXTLOCK and DATLOCK work.  Once it has
+ * dlopen()ed a library, it has them, and SHLIBLOCK locks them.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 
@@ -69,6 +71,24 @@ int main(int argc, char **argv)
 	CHECK(r == 0, "%d mappings locked wrongly", r);
 	CHECK(plock(UNLOCK) == 0, "plock(UNLOCK): %s", strerror(errno));
 	CHECK(oracle_vmlck(0) == 0, "VmLck after UNLOCK");
+	h_end();
+
+	h_begin("static-dlopen-shliblock");
+	if (CHECK(dlopen("libm.so.6", RTLD_NOW) != NULL, "dlopen: %s", dlerror())) {
+		int shlibs = 0;
+
+		v = plock_segments(0, &n);
+		if (CHECK(v != NULL, "plock_segments: %s", strerror(errno))) {
+			for (i = 0; i < n; i++)
+				shlibs += class_bit(v[i].seg_class) == SHLIBLOCK;
+			free(v);
+		}
+		CHECK(shlibs > 0, "no shlib segment after dlopen");
+		CHECK(plock(SHLIBLOCK) == 0, "plock(SHLIBLOCK) after dlopen: %s", strerror(errno));
+		r = check_locks(SHLIBLOCK, NULL, NULL, stderr);
+		CHECK(r == 0, "%d mappings locked wrongly", r);
+		CHECK(plock(UNLOCK) == 0, "plock(UNLOCK): %s", strerror(errno));
+	}
 	h_end();
 	return h_done("c-static");
 }
