@@ -131,46 +131,6 @@ static int take_request(struct request *rq)
 	return 1;
 }
 
-/* The plock_segments() classes that op locks. */
-static int locks_class(long op, int seg_class)
-{
-	long classes = op == PROCLOCK ? (TXTLOCK | DATLOCK) : op;
-
-	switch (seg_class) {
-	case PLOCK_SEG_TEXT:
-		return (classes & TXTLOCK) != 0;
-	case PLOCK_SEG_DATA:
-	case PLOCK_SEG_STACK:
-		return (classes & DATLOCK) != 0;
-	case PLOCK_SEG_SHLIB_TEXT:
-	case PLOCK_SEG_SHLIB_DATA:
-		return (classes & SHLIBLOCK) != 0;
-	default:
-		return 0;
-	}
-}
-
-/*
- * What RLIMIT_MEMLOCK must allow for op to succeed: VmLck plus every
- * mapping op would lock that is not locked yet.  The kernel counts a whole
- * mapping, even one locked on fault, against the limit.
- */
-static uint64_t need_bytes(long op, uint64_t vmlck)
-{
-	struct plock_segment *v;
-	size_t i, n;
-	uint64_t need = vmlck;
-
-	v = plock_segments(0, &n);
-	if (v == NULL)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!v[i].locked && locks_class(op, v[i].seg_class))
-			need += v[i].size;
-	free(v);
-	return need;
-}
-
 static void write_all(int fd, const char *buf, size_t len)
 {
 	ssize_t r;
@@ -191,6 +151,7 @@ static void plock_preload(void)
 {
 	struct request rq;
 	struct plock_status st;
+	struct plock_reason why;
 	uint64_t need = 0;
 	char line[512];
 	int err = 0, n, saved = errno;
@@ -199,12 +160,12 @@ static void plock_preload(void)
 		return;
 	if (rq.op < 0 || rq.op > INT32_MAX || rq.flags < 0 || rq.flags > INT32_MAX)
 		err = EINVAL;
-	else if (plock_flags((int)rq.op, (int)rq.flags) != 0)
+	else if (plock_ctl(0, (int)rq.op, (int)rq.flags, &why) != 0)
 		err = errno;
 	memset(&st, 0, sizeof st);
 	(void)plock_status(0, &st);
 	if (err == EPERM || err == ENOMEM)
-		need = need_bytes(rq.op, st.vmlck);
+		need = why.need;	/* the engine's: what the op's classes add to VmLck */
 
 	if (rq.fd >= 0) {
 		n = snprintf(line, sizeof line, "plock-preload 1 op=%ld errno=%d state=%d "
