@@ -29,7 +29,7 @@ export CGO_CFLAGS = -g -O2 -DPLOCK_SHIM_HASH=$(SHIM_HASH)
 
 # The library: every C file of shim/ but the preload constructor.
 SHIM_SRC = shim/sys.c shim/maps.c shim/classify.c shim/procfs.c shim/ops.c shim/future.c \
-	   shim/engine.c shim/plock.c shim/segments.c shim/status.c shim/reason.c shim/remote_none.c
+	   shim/engine.c shim/plock.c shim/segments.c shim/status.c shim/reason.c shim/remote.c
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/shim/%.o)
 HEADERS  = include/sys/lock.h include/plock.h
 
@@ -200,7 +200,7 @@ TEST_SUITES += test-c test-c-asan test-c-valgrind
 CT        = tests/c
 CT_HELP   = $(CT)/util.c $(CT)/smaps_oracle.c
 CT_DEPS   = $(CT_HELP) $(CT)/util.h $(CT)/smaps_oracle.h $(CT)/harness.h
-CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback
+CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback remote
 CT_CFLAGS = -std=c11 $(WARN) -Iinclude -O1 -g -pthread
 CT_SAN    = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CT_SANENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:print_stacktrace=1 \

@@ -165,4 +165,33 @@ int pl_unlock(const struct pl_proc *p, const struct pl_snapshot *keep, struct pl
 int pl_locked_classes(const struct pl_proc *p, int classes, int *still);
 void pl_snapshot_free(struct pl_snapshot *s);
 
+/*
+ * remote.c (proposed, for the lead to merge into plock_reason): why the
+ * kernel refused PTRACE_SEIZE of pid with EPERM, as far as the caller can
+ * tell from /proc and its own credentials.  Returns a PL_PTRACE_* value and
+ * sets *detail where it says.  Asked only after a refusal: each answer is
+ * what would make the call succeed, checked in the kernel's order.
+ */
+#define PL_PTRACE_UNKNOWN	0	/* none of the below: an LSM (SELinux, AppArmor)? */
+#define PL_PTRACE_SELF		1	/* pid is the caller's own process */
+#define PL_PTRACE_KTHREAD	2	/* a kernel thread: it has no memory to lock */
+#define PL_PTRACE_EXITING	3	/* the process is exiting (a zombie) */
+#define PL_PTRACE_TRACED	4	/* traced already; *detail: the tracer's pid */
+#define PL_PTRACE_OTHER_USER	5	/* its real, effective or saved uid or gid is
+					   not the caller's, and the caller lacks
+					   CAP_SYS_PTRACE */
+#define PL_PTRACE_CAPS		6	/* it has capabilities the caller has not
+					   (and the caller lacks CAP_SYS_PTRACE) */
+#define PL_PTRACE_NODUMP	7	/* it is not dumpable (it ran a setuid or
+					   file-capability program, or called
+					   prctl(PR_SET_DUMPABLE, 0)), and the caller
+					   lacks CAP_SYS_PTRACE */
+#define PL_PTRACE_YAMA		8	/* Yama: *detail is kernel.yama.ptrace_scope
+					   (1: only descendants, 2: only with
+					   CAP_SYS_PTRACE, 3: no one) */
+#define PL_PTRACE_SECCOMP	9	/* the caller runs under a seccomp filter */
+#define PL_PTRACE_NREFUSAL	10
+
+int pl_remote_refusal(pid_t pid, long *detail);
+
 #endif /* PLOCK_INTERNAL_H */
