@@ -29,12 +29,15 @@ func reasonError(op Op, pid int, why *C.struct_plock_reason) error {
 		hint = "locking another process is not supported on " + runtime.GOARCH + " yet"
 	case C.PLOCK_WHY_ZEROLIMIT:
 		hint = fmt.Sprintf("its RLIMIT_MEMLOCK is 0 and it lacks CAP_IPC_LOCK: raise its "+
-			"limit to at least %s (prlimit --pid %d --memlock=%d:%d) or grant it CAP_IPC_LOCK",
-			formatBytes(need), pid, need, need)
+			"limit to at least %s (ulimit -l %d before it starts, or prlimit --pid %d "+
+			"--memlock=%d:%d) or grant it CAP_IPC_LOCK",
+			formatBytes(need), (need+1023)/1024, pid, need, need)
 	case C.PLOCK_WHY_LIMIT:
 		hint = fmt.Sprintf("%s would be locked and its RLIMIT_MEMLOCK is %s: raise it to at "+
-			"least %s (prlimit --pid %d --memlock=%d:%d) or grant it CAP_IPC_LOCK",
-			formatBytes(need), formatBytes(memlock), formatBytes(need), pid, need, need)
+			"least %s (ulimit -l %d before it starts, or prlimit --pid %d --memlock=%d:%d) "+
+			"or grant it CAP_IPC_LOCK",
+			formatBytes(need), formatBytes(memlock), formatBytes(need), (need+1023)/1024,
+			pid, need, need)
 	case C.PLOCK_WHY_STRICT:
 		hint = fmt.Sprintf("it is a Go program, and a data lock also locks all its later heap "+
 			"growth: without CAP_IPC_LOCK under RLIMIT_MEMLOCK %s the Go runtime would abort "+

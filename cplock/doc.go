@@ -140,17 +140,17 @@ are.
 
 Permission is what the kernel asks to trace the process:
 
-	- the same user, and the process is dumpable (not a set-user-ID or
-	  file-capability program), or CAP_SYS_PTRACE (root has it; grant it
-	  with setcap cap_sys_ptrace+ep, or systemd
-	  AmbientCapabilities=CAP_SYS_PTRACE);
-	- Yama (kernel.yama.ptrace_scope): 0 lets a user trace any of its
-	  processes; 1 (the default on many distributions) only its
-	  descendants, so another process needs CAP_SYS_PTRACE, or
-	  sysctl kernel.yama.ptrace_scope=0; 2 needs CAP_SYS_PTRACE always;
-	  3 refuses everyone until the next boot;
-	- no other tracer (a debugger, strace) attached, and no seccomp
-	  filter in cplock's way (a container may need --cap-add SYS_PTRACE).
+  - the same user, and the process is dumpable (not a set-user-ID or
+    file-capability program), or CAP_SYS_PTRACE (root has it; grant it
+    with setcap cap_sys_ptrace+ep, or systemd
+    AmbientCapabilities=CAP_SYS_PTRACE);
+  - Yama (kernel.yama.ptrace_scope): 0 lets a user trace any of its
+    processes; 1 (the default on many distributions) only its
+    descendants, so another process needs CAP_SYS_PTRACE, or
+    sysctl kernel.yama.ptrace_scope=0; 2 needs CAP_SYS_PTRACE always;
+    3 refuses everyone until the next boot;
+  - no other tracer (a debugger, strace) attached, and no seccomp
+    filter in cplock's way (a container may need --cap-add SYS_PTRACE).
 
 When the kernel refuses, cplock says which of these it was and what to do.
 Linux on x86-64 only, for now; elsewhere lock says it is not supported.
