@@ -194,4 +194,14 @@ void pl_snapshot_free(struct pl_snapshot *s);
 
 int pl_remote_refusal(pid_t pid, long *detail);
 
+/*
+ * remote.c (proposed): for an at_entry process whose lock failed, instead
+ * of pl_remote_detach: its registers back, but it stays stopped at its
+ * entry point and traced by the calling thread, which then kills it (the
+ * program never ran) or detaches it to run unlocked (PTRACE_DETACH).  Any
+ * other process is detached.  plock_ctl() would call it on failure with
+ * PLOCK_AT_ENTRY, and say so in plock.h.
+ */
+void pl_remote_hold(struct pl_remote *r);
+
 #endif /* PLOCK_INTERNAL_H */

@@ -811,6 +811,28 @@ void pl_remote_detach(struct pl_remote *r)
 	free(r);
 }
 
+void pl_remote_hold(struct pl_remote *r)
+{
+	struct pl_thread *t;
+	int sig;
+
+	if (r == NULL)
+		return;
+	if (r->seized || (t = find(r, r->pid)) == NULL || t->state != T_STOPPED) {
+		pl_remote_detach(r);
+		return;
+	}
+	/* Its own registers back, at the entry point; still stopped and traced. */
+	if (r->dirty)
+		(void)pl_regs_set(r->worker, &r->saved);
+	/* Signals held meanwhile: queued, for after the caller's decision. */
+	for (sig = 1; sig <= 64; sig++)
+		if (r->held & (1ULL << (sig - 1)))
+			(void)syscall(SYS_tgkill, r->pid, r->pid, sig);
+	free(r->t);
+	free(r);
+}
+
 int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **rp)
 {
 	struct pl_remote *r;
@@ -888,6 +910,11 @@ long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6])
 }
 
 void pl_remote_detach(struct pl_remote *r)
+{
+	(void)r;
+}
+
+void pl_remote_hold(struct pl_remote *r)
 {
 	(void)r;
 }

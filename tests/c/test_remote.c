@@ -738,6 +738,48 @@ static void test_entry(const char *name, int collected)
 	h_end();
 }
 
+/*
+ * pl_remote_hold leaves a child that failed to lock at its entry point,
+ * still traced: detached, it runs (here: locked, as the mlockall stays);
+ * killed, it never ran.
+ */
+static void test_hold(int detach)
+{
+	struct pl_remote *r = NULL;
+	pid_t pid;
+	int err, st = 0;
+	long v;
+
+	h_begin(detach ? "entry-hold-detach" : "entry-hold-kill");
+	if ((pid = fork()) == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		execl(self_path(), self_path(), "entry-child", (char *)NULL);
+		_exit(127);
+	}
+	err = pl_remote_attach(pid, 1, &r);
+	if (CHECK(err == 0, "attach at entry: %s", strerror(err))) {
+		v = rsys(r, SYS_mlockall, MCL_CURRENT | MCL_ONFAULT, 0, 0);
+		CHECK(v == 0, "mlockall: %ld", v);
+		pl_remote_hold(r);
+		CHECK(task_state(pid, pid) == 't', "held child is %c, not t", task_state(pid, pid));
+		CHECK(status_value(pid, pid, "TracerPid") == (long)syscall(SYS_gettid),
+		      "held child's tracer: %ld", status_value(pid, pid, "TracerPid"));
+#if defined(__x86_64__)
+		CHECK(tracee_pc(pid) == entry_of(pid), "held child not at its entry point");
+#endif
+		if (detach)
+			CHECK(ptrace(PTRACE_DETACH, pid, 0, 0) == 0, "detach: %s", strerror(errno));
+		else
+			kill(pid, SIGKILL);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
+	if (detach)
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "detached child: status %#x", st);
+	else
+		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "killed child: status %#x", st);
+	h_end();
+}
+
 /* Runs fn in a child process as uid/gid 65534; its exit status. */
 static int as_nobody(int (*fn)(pid_t), pid_t arg)
 {
@@ -856,6 +898,8 @@ int main(int argc, char **argv)
 	test_killed();
 	test_entry("entry-point", 0);
 	test_entry("entry-point-collected", 1);
+	test_hold(1);
+	test_hold(0);
 	test_refusals();
 	return h_done("remote");
 }
