@@ -27,9 +27,9 @@ SHIM_HASH := $(shell cat shim/*.c shim/*.h include/plock.h include/sys/lock.h | 
 export CGO_ENABLED = 1
 export CGO_CFLAGS = -g -O2 -DPLOCK_SHIM_HASH=$(SHIM_HASH)
 
-# The library: every C file of shim/ but the preload constructor.
+# The library: every C file of shim/.
 SHIM_SRC = shim/sys.c shim/maps.c shim/classify.c shim/procfs.c shim/ops.c shim/future.c \
-	   shim/engine.c shim/plock.c shim/segments.c shim/status.c shim/reason.c shim/remote_none.c
+	   shim/engine.c shim/plock.c shim/segments.c shim/status.c shim/reason.c shim/remote.c
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/shim/%.o)
 HEADERS  = include/sys/lock.h include/plock.h
 
@@ -39,7 +39,7 @@ LIBSO  = $(B)/libplock.so.$(VERSION)
 
 all: $(LIBA) $(B)/libplock.so $(B)/plock.pc $(B)/examples/legacy
 
-$(B)/shim/%.o: shim/%.c shim/internal.h $(HEADERS)
+$(B)/shim/%.o: shim/%.c shim/internal.h shim/remote_arch.h $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -124,42 +124,32 @@ clean:
 .PHONY: all install uninstall test test-install clean
 
 # ---- cplock (owner: cplock helper)
-# The command, cplock (Go: go build, or go install github.com/cplock/plock/cplock),
-# and the preload library "cplock run" needs: the shim plus shim/preload.c.
-# Installed as $(BINDIR)/cplock and $(LIBDIR)/plock/libplock-preload.so;
-# the installed cplock has that directory compiled in.
+# The command, cplock (Go: go build, or go install github.com/cplock/plock/cplock).
+# It needs nothing else at run time.  Installed as $(BINDIR)/cplock, with cplock(1).
 BINDIR     ?= $(PREFIX)/bin
-PRELOADDIR  = $(LIBDIR)/plock
-PRELOAD     = $(B)/libplock-preload.so
 
-all: $(B)/cplock $(PRELOAD)
+all: $(B)/cplock
 
 # go decides whether the binary is out of date.
 $(B)/cplock: FORCE
 	@mkdir -p $(@D)
 	$(GO) build -o $@ ./cplock
 
-$(PRELOAD): $(SHIM_OBJ) $(B)/shim/preload.o shim/libplock.map
-	$(CC) -shared -Wl,--version-script=shim/libplock.map -Wl,-z,defs $(LDFLAGS) \
-		-o $@ $(SHIM_OBJ) $(B)/shim/preload.o -lpthread
-
 install: install-cplock
 
-install-cplock: $(PRELOAD)
-	@mkdir -p $(B)/cplock-install
-	$(GO) build -ldflags '-X main.preloadDir=$(PRELOADDIR)' -o $(B)/cplock-install/cplock ./cplock
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PRELOADDIR)
-	install -m 755 $(B)/cplock-install/cplock $(DESTDIR)$(BINDIR)/cplock
-	install -m 755 $(PRELOAD) $(DESTDIR)$(PRELOADDIR)/libplock-preload.so
+install-cplock: $(B)/cplock
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(B)/cplock $(DESTDIR)$(BINDIR)/cplock
+	install -m 644 man/cplock.1 $(DESTDIR)$(MANDIR)/man1/cplock.1
 
 uninstall: uninstall-cplock
 
 uninstall-cplock:
-	rm -f $(DESTDIR)$(BINDIR)/cplock $(DESTDIR)$(PRELOADDIR)/libplock-preload.so
-	-rmdir $(DESTDIR)$(PRELOADDIR) 2>/dev/null
+	rm -f $(DESTDIR)$(BINDIR)/cplock $(DESTDIR)$(MANDIR)/man1/cplock.1
 
-# The README's first command: lock sleep(1) with cplock run, show its status.
-demo: $(B)/cplock $(PRELOAD)
+# The README's first command: lock sleep(1) with cplock run and show its
+# status; then run a pure Go program (static) locked, which prints its VmLck.
+demo: $(B)/cplock
 	@rm -f $(B)/demo.pid
 	@echo '$$ cplock run --lock proc --pid-file $(B)/demo.pid -- sleep 30 &'
 	@$(B)/cplock run --lock proc --pid-file $(B)/demo.pid -- sleep 30 & cp=$$!; \
@@ -168,11 +158,14 @@ demo: $(B)/cplock $(PRELOAD)
 	if [ ! -s $(B)/demo.pid ]; then kill $$cp 2>/dev/null; wait $$cp; exit 1; fi; \
 	pid=$$(cat $(B)/demo.pid); echo "\$$ cplock status $$pid"; \
 	$(B)/cplock status $$pid; rc=$$?; kill $$pid; wait $$cp; rm -f $(B)/demo.pid; exit $$rc
+	@CGO_ENABLED=0 $(GO) build -o $(B)/demo-go ./cplock/testdata/govmlck
+	@echo '$$ cplock run --lock proc -- demo-go    # a pure Go program: static'
+	@$(B)/cplock run --lock proc -- $(B)/demo-go < /dev/null
 
 # End-to-end tests of cplock against real processes (cplock/*_test.go).
 TEST_SUITES += test-cmd
 
-test-cmd: $(PRELOAD)
+test-cmd:
 	@mkdir -p $(B)/results $(B)/cmd
 	@cd cplock && $(GO) test -count=1 -v -timeout 300s . > ../$(B)/cmd/go-test.log 2>&1; \
 	rc=$$?; cd ..; \
@@ -200,7 +193,8 @@ TEST_SUITES += test-c test-c-asan test-c-valgrind
 CT        = tests/c
 CT_HELP   = $(CT)/util.c $(CT)/smaps_oracle.c
 CT_DEPS   = $(CT_HELP) $(CT)/util.h $(CT)/smaps_oracle.h $(CT)/harness.h
-CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need
+CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need \
+	    remote
 CT_CFLAGS = -std=c11 $(WARN) -Iinclude -O1 -g -pthread
 CT_SAN    = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CT_SANENV = ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:print_stacktrace=1 \

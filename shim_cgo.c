@@ -15,4 +15,4 @@
 #include "shim/segments.c"
 #include "shim/status.c"
 #include "shim/reason.c"
-#include "shim/remote_none.c"
+#include "shim/remote.c"

@@ -87,6 +87,7 @@ func explainCheck(w io.Writer, n uint64, rep plock.Report) bool {
 		"(works with cplock run)\n")
 	fmt.Fprintf(w, "  docker run --cap-add IPC_LOCK ...\n      for a container\n")
 	fmt.Fprintf(w, "  sudo setcap cap_ipc_lock+ep /path/to/program\n      for a program that calls "+
-		"plock() itself (not with cplock run: the loader ignores LD_PRELOAD for it)\n")
+		"plock() itself (not with cplock run, which refuses a file-capability program; "+
+		"cplock lock PID with CAP_SYS_PTRACE works on it once it runs)\n")
 	return false
 }

@@ -1,11 +1,14 @@
 /*
-Cplock shows what a process has locked in memory, and runs an unmodified
-program with the System V plock(2) lock applied from its start.
+Cplock shows what a process has locked in memory, runs an unmodified
+program with the System V plock(2) lock applied from its start, and locks
+or unlocks a process that is running.
 
 Usage:
 
 	cplock status [-v] [--json] [PID]
 	cplock run [--allow-unlocked] [--pid-file FILE] --lock OP -- COMMAND [ARG...]
+	cplock lock OP PID
+	cplock unlock PID
 	cplock check [--bytes N]
 	cplock help [COMMAND]
 
@@ -13,6 +16,8 @@ Commands:
 
 	status	what a process has locked, by segment, and what limits it
 	run	run a program with plock(OP) applied before its main()
+	lock	apply plock(OP)'s locks to a running process
+	unlock	remove every lock of a running process
 	check	whether this user can lock N bytes here, and how to fix it if not
 	help	show this text, or a command's
 
@@ -63,9 +68,10 @@ Usage:
 	cplock run [--allow-unlocked] [--pid-file FILE] --lock OP -- COMMAND [ARG...]
 
 Run starts COMMAND (looked up in PATH) with plock(OP) applied before its
-main() runs, through the preload library libplock-preload.so, and waits for
-it. The program needs no change and no -lplock: it must be dynamically
-linked.
+main() runs, and waits for it. The program needs no change and no -lplock,
+and cplock needs nothing but itself: any program works, dynamically or
+statically linked C, Go (pure Go programs are static), and scripts (their
+interpreter is locked).
 
 OP is an operation of <sys/lock.h>, in any case: PROCLOCK, TXTLOCK,
 DATLOCK, SHLIBLOCK, PROCSHLIBLOCK, TXTSHLIBLOCK or DATSHLIBLOCK; or a short
@@ -75,38 +81,89 @@ libraries' text and data), and combinations with "+": proc+shlib
 (PROCSHLIBLOCK), text+shlib (TXTSHLIBLOCK), data+shlib (DATSHLIBLOCK),
 text+data (PROCLOCK).
 
-If plock fails (the user lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is too low),
-cplock says why and how much would have to be locked, the program does not
-start, and cplock exits with status 1. With --allow-unlocked the program
-runs anyway, unlocked, after a warning.
+How: Linux has no system call that locks another process's memory, so
+cplock starts the program under ptrace(2), lets the dynamic loader map its
+shared libraries, stops it at its entry point, before the program's first
+instruction, makes it execute the mlock2() and mlockall() calls itself,
+and lets it go, no longer traced. What is locked is decided as plock()
+decides it, by libplock's classification of the program's mappings. That
+needs no privilege beyond starting the program: a process may trace its
+own child (unless kernel.yama.ptrace_scope is 3).
+
+If the lock fails (the user lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is too
+low), cplock says why and how much would have to be locked, kills the
+program before it runs, and exits with status 1. With --allow-unlocked the
+program runs anyway, unlocked, after a warning.
 
 The lock is the program's own: its children and the programs it executes
-start unlocked, and do not inherit the request (cplock removes it from their
-environment). A program that calls plock() itself sees the lock cplock made:
-a second PROCLOCK fails with EINVAL, as on System V. A dynamically linked Go
-program is locked with the Go package's rule: a data lock without
-CAP_IPC_LOCK under a finite RLIMIT_MEMLOCK is refused, because the Go
-runtime would abort when its heap outgrew the limit.
+start unlocked. A Go program is locked with the Go package's rule: a data
+lock without CAP_IPC_LOCK under a finite RLIMIT_MEMLOCK is refused, because
+the Go runtime would abort when its heap outgrew the limit.
 
 Cplock exits with the program's exit status, or 128+N if signal N killed it,
 as a shell does. SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to cplock are
 passed on to the program (a signal typed at the terminal reaches both, so
 the program may see it twice). If COMMAND is not found, cplock exits with
 status 127; if it cannot be executed, 126. A set-user-ID or set-group-ID
-program, one with file capabilities, and a statically linked one are
-refused with status 1: the dynamic loader ignores LD_PRELOAD for the first
-ones, and a static program has no dynamic loader.
-
-The preload library is looked for in $PLOCK_PRELOAD (a path), next to the
-cplock executable, in ../lib/plock from it, and in the directory compiled in
-by "make install". "make" in the plock source tree builds it as
-build/libplock-preload.so.
+program, or one with file capabilities, is refused with status 1: the
+kernel does not grant its privilege to a program started under ptrace
+(lock it once it runs, with cplock lock, instead).
 
 Flags:
 
 	--lock OP          the operation (required)
 	--allow-unlocked   run the program even if the lock fails
 	--pid-file FILE    write the program's PID to FILE once it is locked
+
+# lock
+
+Usage:
+
+	cplock lock OP PID
+
+Lock applies plock(OP)'s locks to process PID while it runs: the mappings
+that plock(OP) would lock if the process called it itself (OP as for run).
+The process keeps running exactly as before: a thread blocked in a system
+call (read, nanosleep, a futex wait) sees no EINTR and loses no data, its
+registers and signal mask are as they were, and nothing of cplock stays
+attached. A process stopped by SIGSTOP stays stopped.
+
+How: Linux has no system call that locks another process's memory. Cplock
+stops every thread of the process with ptrace(2), makes one of them execute
+mlock2() and mlockall() itself, restores it and detaches. The locks count
+against the process's own RLIMIT_MEMLOCK and CAP_IPC_LOCK, not cplock's;
+a Go program is refused a data lock under a finite limit without
+CAP_IPC_LOCK, as by run. A failure changes nothing in the process: cplock
+says why (its RLIMIT_MEMLOCK, and how far to raise it with prlimit --pid)
+and exits with status 1. Classes that are locked already are left as they
+are.
+
+Permission is what the kernel asks to trace the process:
+
+  - the same user, and the process is dumpable (not a set-user-ID or
+    file-capability program), or CAP_SYS_PTRACE (root has it; grant it
+    with setcap cap_sys_ptrace+ep, or systemd
+    AmbientCapabilities=CAP_SYS_PTRACE);
+  - Yama (kernel.yama.ptrace_scope): 0 lets a user trace any of its
+    processes; 1 (the default on many distributions) only its
+    descendants, so another process needs CAP_SYS_PTRACE, or
+    sysctl kernel.yama.ptrace_scope=0; 2 needs CAP_SYS_PTRACE always;
+    3 refuses everyone until the next boot;
+  - no other tracer (a debugger, strace) attached, and no seccomp
+    filter in cplock's way (a container may need --cap-add SYS_PTRACE).
+
+When the kernel refuses, cplock says which of these it was and what to do.
+Linux on x86-64 only, for now; elsewhere lock says it is not supported.
+
+# unlock
+
+Usage:
+
+	cplock unlock PID
+
+Unlock removes every lock of process PID, as the process's own
+munlockall() would (it ends its MCL_FUTURE too), whoever made them. It
+works and needs the permission as lock does.
 
 # check
 

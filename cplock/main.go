@@ -32,6 +32,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdStatus(args, stdout)
 	case "run":
 		return cmdRun(args, stdout, stderr)
+	case "lock":
+		return cmdLock(args, stdout)
+	case "unlock":
+		return cmdUnlock(args, stdout)
 	case "check":
 		return cmdCheck(args, stdout)
 	case "help":

@@ -1,6 +1,6 @@
 package main
 
-// End-to-end tests: they build cplock and the preload library once
+// End-to-end tests: they build cplock and the programs they run once
 // (TestMain), and run them against real processes and the real /proc.
 // Unprivileged cases run as uid 65534 with no capabilities, through
 // setpriv, under a RLIMIT_MEMLOCK lowered with prlimit.
@@ -27,11 +27,14 @@ import (
 )
 
 var (
-	binDir     string // world-readable: cplock, the preload library, helpers
-	cplockBin  string
-	preloadLib string
-	staticBin  string
-	selfBin    string // this test binary, as a helper program
+	binDir       string // world-readable: cplock, helpers
+	cplockBin    string
+	selfBin      string // this test binary, as a helper program
+	legacyBin    string // examples/legacy.c, with the shim's sources
+	targetBin    string // testdata/target.c, dynamically linked
+	targetStatic string // testdata/target.c, statically linked
+	goTarget     string // testdata/govmlck, CGO_ENABLED=0
+	goTool       string
 )
 
 // helperEnv selects a helper mode of this test binary (see helper).
@@ -73,20 +76,32 @@ func setup() (int, error) {
 		return 1, err
 	}
 	cplockBin = filepath.Join(dir, "cplock")
-	preloadLib = filepath.Join(dir, "libplock-preload.so")
-	staticBin = filepath.Join(dir, "static")
 	selfBin = filepath.Join(dir, "helper")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	legacyBin = filepath.Join(dir, "legacy")
+	targetBin = filepath.Join(dir, "target")
+	targetStatic = filepath.Join(dir, "target-static")
+	goTarget = filepath.Join(dir, "gotarget")
+	goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goTool); err != nil {
 		goTool = "go"
 	}
+	shim, err := filepath.Glob("../shim/*.c")
+	if err != nil || len(shim) == 0 {
+		return 1, fmt.Errorf("no ../shim/*.c: %v", err)
+	}
 	steps := [][]string{
 		{goTool, "build", "-o", cplockBin, "."},
-		{"make", "-s", "--no-print-directory", "-C", "..", "build/libplock-preload.so", "build/examples/legacy"},
-		{"cp", "../build/libplock-preload.so", preloadLib},
-		{"cc", "-static", "-o", staticBin, "testdata/static.c"},
+		append([]string{"cc", "-std=gnu11", "-I../include", "-o", legacyBin, "../examples/legacy.c"},
+			append(shim, "-lpthread")...),
+		{"cc", "-pthread", "-o", targetBin, "testdata/target.c"},
+		{"cc", "-pthread", "-static", "-o", targetStatic, "testdata/target.c"},
 		{"cp", os.Args[0], selfBin},
-		{"chmod", "0755", cplockBin, preloadLib, staticBin, selfBin},
+		{"chmod", "0755", cplockBin, legacyBin, targetBin, targetStatic, selfBin},
+	}
+	gobuild := exec.Command(goTool, "build", "-o", goTarget, "./testdata/govmlck")
+	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := gobuild.CombinedOutput(); err != nil {
+		return 1, fmt.Errorf("CGO_ENABLED=0 go build ./testdata/govmlck: %v\n%s", err, out)
 	}
 	for _, s := range steps {
 		out, err := exec.Command(s[0], s[1:]...).CombinedOutput()

@@ -155,6 +155,27 @@ int plock_status(int pid, struct plock_status *st);
 #define PLOCK_WHY_SYSTEM	14	/* .err from the kernel, none of the above */
 #define PLOCK_WHY_NREASON	15
 
+/*
+ * Why the kernel refused to trace another process (plock_reason.cause, with
+ * PLOCK_WHY_PTRACE), as far as the caller can tell from /proc and its own
+ * credentials, checked in the kernel's order.
+ */
+#define PLOCK_PTRACE_UNKNOWN	0	/* none of the below: a security module? */
+#define PLOCK_PTRACE_SELF	1	/* pid is the caller's own process */
+#define PLOCK_PTRACE_KTHREAD	2	/* a kernel thread: no memory to lock */
+#define PLOCK_PTRACE_EXITING	3	/* the process is exiting (a zombie) */
+#define PLOCK_PTRACE_TRACED	4	/* traced already; .detail: the tracer's pid */
+#define PLOCK_PTRACE_OTHER_USER	5	/* another user or group, and the caller
+					   lacks CAP_SYS_PTRACE */
+#define PLOCK_PTRACE_CAPS	6	/* it has capabilities the caller lacks,
+					   and the caller lacks CAP_SYS_PTRACE */
+#define PLOCK_PTRACE_NODUMP	7	/* not dumpable (a setuid or file-capability
+					   program, or PR_SET_DUMPABLE 0), and the
+					   caller lacks CAP_SYS_PTRACE */
+#define PLOCK_PTRACE_YAMA	8	/* Yama: .detail is kernel.yama.ptrace_scope */
+#define PLOCK_PTRACE_SECCOMP	9	/* the caller runs under a seccomp filter */
+#define PLOCK_PTRACE_NCAUSE	10
+
 /* Bits of plock_reason.flags. */
 #define PLOCK_REASON_ROLLBACK	1	/* the kernel refused a step of the rollback
 					   itself: see .unrestored */
@@ -167,6 +188,9 @@ struct plock_reason {
 				   the classes op locks (TXTLOCK|DATLOCK|SHLIBLOCK) */
 	int flags;		/* PLOCK_REASON_* */
 	int cap_ipc_lock;	/* 1 if the process has CAP_IPC_LOCK */
+	int cause;		/* PTRACE: PLOCK_PTRACE_* */
+	int detail;		/* PTRACE: the tracer's pid (TRACED), or
+				   ptrace_scope (YAMA) */
 	uint64_t need;		/* ZEROLIMIT, LIMIT, NOMEM, STRICT: the bytes
 				   RLIMIT_MEMLOCK must allow: VmLck plus every
 				   mapping op would lock that is not locked */
@@ -181,7 +205,9 @@ struct plock_reason {
  * that the calling thread traces (PTRACE_TRACEME) and that is stopped at its
  * execve().  plock_ctl() runs it to its entry point, where the dynamic loader
  * has mapped its shared objects and no instruction of the program has run,
- * locks it there and detaches from it, running.
+ * locks it there and detaches from it, running.  If the lock fails, the
+ * child stays stopped there, traced by the calling thread, which kills it
+ * (the program never ran) or detaches from it (it runs unlocked).
  */
 #define PLOCK_AT_ENTRY		2
 

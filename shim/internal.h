@@ -165,4 +165,22 @@ int pl_unlock(const struct pl_proc *p, const struct pl_snapshot *keep, struct pl
 int pl_locked_classes(const struct pl_proc *p, int classes, int *still);
 void pl_snapshot_free(struct pl_snapshot *s);
 
+/*
+ * remote.c (proposed, for the lead to merge into plock_reason): why the
+ * kernel refused PTRACE_SEIZE of pid with EPERM, as far as the caller can
+ * tell from /proc and its own credentials.  Returns a PLOCK_PTRACE_* value (<plock.h>) and
+ * sets *detail where it says.  Asked only after a refusal: each answer is
+ * what would make the call succeed, checked in the kernel's order.
+ */
+int pl_remote_refusal(pid_t pid, long *detail);
+
+/*
+ * remote.c: for an at_entry process whose lock failed, instead of
+ * pl_remote_detach: its registers back, but it stays stopped at its entry
+ * point and traced by the calling thread, which then kills it (the program
+ * never ran) or detaches it to run unlocked (PTRACE_DETACH).  Any other
+ * process is detached.
+ */
+void pl_remote_hold(struct pl_remote *r);
+
 #endif /* PLOCK_INTERNAL_H */

@@ -260,8 +260,14 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 		return ESRCH;
 	}
 	if ((err = pl_remote_attach(pid, (flags & PLOCK_AT_ENTRY) != 0, &p.remote)) != 0) {
+		long detail = 0;
+
 		why->why = err == ESRCH ? PLOCK_WHY_GONE : err == EPERM ? PLOCK_WHY_PTRACE :
 			   err == ENOSYS ? PLOCK_WHY_UNSUPPORTED : PLOCK_WHY_SYSTEM;
+		if (err == EPERM) {
+			why->cause = pl_remote_refusal(pid, &detail);
+			why->detail = (int)detail;
+		}
 		return err;
 	}
 	if (op == UNLOCK) {
@@ -276,7 +282,11 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 		err = pl_lock(&c);
 		pl_snapshot_free(&before);
 	}
-	pl_remote_detach(p.remote);
+	/* A program that failed to lock at its entry point has not run yet. */
+	if (err != 0 && (flags & PLOCK_AT_ENTRY))
+		pl_remote_hold(p.remote);
+	else
+		pl_remote_detach(p.remote);
 	return err;
 }
 
