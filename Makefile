@@ -193,7 +193,7 @@ TEST_SUITES += test-c test-c-asan test-c-valgrind
 CT        = tests/c
 CT_HELP   = $(CT)/util.c $(CT)/smaps_oracle.c
 CT_DEPS   = $(CT_HELP) $(CT)/util.h $(CT)/smaps_oracle.h $(CT)/harness.h
-CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need \
+CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need mappings noproc \
 	    remote
 CT_CFLAGS = -std=c11 $(WARN) -Iinclude -O1 -g -pthread
 CT_SAN    = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

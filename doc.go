@@ -66,15 +66,12 @@
 // cover the mappings present at the call. Unlock releases everything Plock
 // locked and ends MCL_FUTURE.
 //
-// MCL_FUTURE applies to new mappings only: memory reserved PROT_NONE before a
-// data lock and opened later with mprotect is not locked. The Go heap maps
-// its memory anew and is covered. glibc's per-thread malloc arenas grow that
-// way, and every program using this package has cgo threads that malloc:
-// the runtime's cgo code does when it starts a thread, and so does C code it
-// calls. An arena that a thread reserves just before Plock(DatLock) or grows
-// after it is not locked, and Segments shows it as data with IsLocked false.
-// Run the program with MALLOC_ARENA_MAX=1, which makes every thread allocate
-// from the main heap, locked as it grows.
+// MCL_FUTURE applies to new mappings only, not to memory reserved PROT_NONE
+// and opened later with mprotect (glibc's per-thread malloc arenas, which the
+// runtime's cgo threads use, grow that way). So private anonymous PROT_NONE
+// reservations are data and are locked themselves, on fault: they cost no
+// memory until touched, but RLIMIT_MEMLOCK counts them at their full size (a
+// glibc thread arena reserves 64 MiB).
 //
 // # Privilege, RLIMIT_MEMLOCK and MCL_FUTURE
 //

@@ -96,16 +96,9 @@ func helperCmd(t testing.TB, name, arg string, o helperOpts) *exec.Cmd {
 	} else {
 		cmd = exec.Command(os.Args[0], args...)
 	}
-	// MALLOC_ARENA_MAX=1: glibc gives each thread that calls malloc an
-	// arena of its own, reserved PROT_NONE and opened with mprotect as it
-	// grows. A reservation made before a data lock and opened after it is
-	// not locked: MCL_FUTURE covers new mappings, not mprotect. The Go
-	// runtime's cgo threads would make such arenas at random; one arena
-	// (the brk heap, which MCL_FUTURE covers) keeps the checks exact.
-	//
 	// GORACE=atexit_sleep_ms=0: under the race detector a process sleeps a
 	// second before it exits, by default.
-	cmd.Env = append(os.Environ(), helperEnv+"="+name, argEnv+"="+arg, "MALLOC_ARENA_MAX=1",
+	cmd.Env = append(os.Environ(), helperEnv+"="+name, argEnv+"="+arg,
 		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	return cmd
 }

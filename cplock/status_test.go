@@ -19,14 +19,7 @@ func TestStatusOfDataLockedProcess(t *testing.T) {
 	}
 	defer w.Close() // ends the helper
 	cmd := exec.Command(selfBin)
-	// MALLOC_ARENA_MAX=1: the runtime's cgo code mallocs when it starts a
-	// thread, and a thread's first malloc reserves a glibc arena PROT_NONE
-	// and opens it with mprotect. Reserved just before the data lock's
-	// MCL_FUTURE and opened just after its read of maps, it stays unlocked
-	// (MCL_FUTURE covers new mappings, not mprotect: doc.go, plock(3) BUGS),
-	// and data shows "partial": 9 runs in 200 under CPU load, 0 in 250 with
-	// one arena.
-	cmd.Env = append(os.Environ(), helperEnv+"=datlock", "MALLOC_ARENA_MAX=1")
+	cmd.Env = append(os.Environ(), helperEnv+"=datlock")
 	cmd.Stdin = r
 	out, err := cmd.StdoutPipe()
 	if err != nil {

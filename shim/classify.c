@@ -1,17 +1,25 @@
 /*
- * The one classification of mappings into segments (SPEC.md, "Segments on
- * Linux").  plock() locks by it, plock_segments() reports it, and the Go
+ * The one classification of mappings into segments (docs/CONTRACT.md,
+ * "Segments").  plock() locks by it, plock_segments() reports it, and the Go
  * package and the cplock command see it through plock_segments().
  *
  *	text		private, not writable, of the main program
  *	data		private, writable, of the main program; [heap];
- *			private writable anonymous memory
+ *			private anonymous memory, writable or PROT_NONE (a
+ *			reservation opened later by mprotect, which
+ *			MCL_FUTURE does not reach: locked itself, on fault)
  *	stack		[stack]
  *	shlib text/data	private mappings of any other file that the process
  *			maps executable (shared objects, the dynamic loader)
  *	other		everything else: shared mappings, other files,
- *			PROT_NONE, [vdso], [vvar], [vsyscall]
+ *			file-backed PROT_NONE (gaps between a shared
+ *			object's segments), [vdso], [vvar], [vsyscall], and
+ *			mappings the kernel never locks (MAP_DROPPABLE,
+ *			device memory: VmFlags dp, io, pf)
  *
+ * The last are known from smaps only.  When plock() reads maps (nothing is
+ * locked yet), they look like data and it calls mlock2() on them, which
+ * succeeds and locks nothing: the kernel skips them.
  * A file is known by its device and inode, not by its name, which may be
  * "(deleted)" or hold anything.
  */
@@ -52,11 +60,13 @@ static int classify(const struct pl_map *m, const struct file_id *exe,
 		    const struct file_id *shlibs, size_t nshlibs)
 {
 	int writable = (m->prot & PLOCK_PROT_WRITE) != 0;
+	int none = !(m->prot & (PLOCK_PROT_READ | PLOCK_PROT_WRITE | PLOCK_PROT_EXEC));
 	struct file_id id;
 
-	if ((m->prot & PLOCK_PROT_SHARED) ||
-	    !(m->prot & (PLOCK_PROT_READ | PLOCK_PROT_WRITE | PLOCK_PROT_EXEC)))
+	if ((m->prot & PLOCK_PROT_SHARED) || m->nolock)
 		return PLOCK_SEG_OTHER;
+	if (none)
+		return m->kind == PL_ANON ? PLOCK_SEG_DATA : PLOCK_SEG_OTHER;
 	switch (m->kind) {
 	case PL_HEAP:
 		return PLOCK_SEG_DATA;

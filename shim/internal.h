@@ -36,6 +36,9 @@ struct pl_map {
 	unsigned char kind;	/* PL_ANON ... */
 	unsigned char lo;	/* VmFlags has "lo"; smaps only */
 	unsigned char lf;	/* VmFlags has "lf" (locked on fault); smaps only */
+	unsigned char nolock;	/* VmFlags says the kernel never locks it: "dp"
+				   (MAP_DROPPABLE), "io", "pf" (device memory);
+				   smaps only */
 	unsigned char seg;	/* PLOCK_SEG_*, set by pl_classify() */
 	size_t path;		/* offset of the NUL-terminated name in strs */
 };
@@ -56,13 +59,23 @@ struct pl_table {
 #define PL_SMAPS	1	/* read smaps: Rss and VmFlags too */
 #define PL_PATHS	2	/* keep the names */
 
-/* A line parser that takes its input in pieces of any size. */
-#define PL_LINE_MAX	(64 * 1024)
+/*
+ * A line parser that takes its input in pieces of any size, in fixed
+ * memory.  A line is kept whole up to PL_LINE_MAX bytes; past that, only a
+ * mapping's name can go on (a path may be longer than any buffer): its bytes
+ * go straight to the names, and its kind is known from its first bytes and
+ * its length.  Any other longer line is cut at PL_LINE_MAX.
+ */
+#define PL_LINE_MAX	4096
+#define PL_NAME_HEAD	8	/* what name_kind() needs of a name */
 struct pl_parser {
 	struct pl_table *t;
 	char *line;		/* PL_LINE_MAX bytes, owned by t */
 	size_t len;
 	int in_entry;		/* a header line has been seen */
+	int mode;		/* PL_WHOLE, PL_NAME or PL_CUT: see maps.c */
+	size_t name_len;	/* the name so far, in PL_NAME */
+	char name_head[PL_NAME_HEAD];
 };
 
 int pl_parser_init(struct pl_parser *p, struct pl_table *t, int flags);
@@ -85,6 +98,7 @@ int pl_proc_vmlck(pid_t pid, uint64_t *bytes);
 int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max);
 int pl_proc_cap_ipc_lock(pid_t pid, int *has);
 int pl_proc_open(pid_t pid, const char *file, int *fd);
+int pl_proc_errno(pid_t pid, int err);
 
 /*
  * The process whose memory a call locks: the caller, or another process

@@ -76,6 +76,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
+/* What a name says, from its first bytes (head) and its length n. */
 static int name_kind(const char *s, size_t n)
 {
 	if (n == 0 || (n > 6 && memcmp(s, "[anon:", 6) == 0))
@@ -91,7 +92,49 @@ static int name_kind(const char *s, size_t n)
 	return PL_SPECIAL;
 }
 
-static int header(struct pl_parser *p, const char *s, const char *end)
+/* The parser's modes: how the current line goes on past PL_LINE_MAX. */
+enum {
+	PL_WHOLE,	/* the line is in p->line */
+	PL_NAME,	/* a header whose name goes on: streamed into the names */
+	PL_CUT		/* any other line: the rest is dropped */
+};
+
+/* Appends n bytes of the current name. */
+static int name_add(struct pl_parser *p, const char *s, size_t n)
+{
+	struct pl_table *t = p->t;
+	size_t head = p->name_len < PL_NAME_HEAD ? PL_NAME_HEAD - p->name_len : 0;
+	int err;
+
+	memcpy(p->name_head + p->name_len, s, head < n ? head : n);
+	p->name_len += n;
+	if (!(t->flags & PL_PATHS))
+		return 0;
+	if ((err = grow((void **)&t->strs, &t->scap, t->slen + n + 1, 1)) != 0)
+		return err;
+	memcpy(t->strs + t->slen, s, n);
+	t->slen += n;
+	return 0;
+}
+
+/* The name is whole: its kind, and its NUL. */
+static void name_end(struct pl_parser *p)
+{
+	struct pl_table *t = p->t;
+	struct pl_map *m = &t->map[t->n - 1];
+
+	m->kind = (unsigned char)name_kind(p->name_head, p->name_len);
+	if (m->kind == PL_FILE && m->inode == 0 && m->major == 0 && m->minor == 0)
+		m->kind = PL_SPECIAL;	/* a name with no file behind it */
+	if (t->flags & PL_PATHS)
+		t->strs[t->slen++] = '\0';	/* room made by name_add() */
+}
+
+/*
+ * A header line, s to end: the mapping's fields and the start of its name,
+ * which goes on in the next input if whole is 0.
+ */
+static int header(struct pl_parser *p, const char *s, const char *end, int whole)
 {
 	struct pl_table *t = p->t;
 	struct pl_map m;
@@ -123,20 +166,7 @@ static int header(struct pl_parser *p, const char *s, const char *end)
 	/* The name starts after the padding; it may itself hold spaces. */
 	while (s < end && *s == ' ')
 		s++;
-	m.kind = (unsigned char)name_kind(s, (size_t)(end - s));
-	if (m.kind == PL_FILE && m.inode == 0 && m.major == 0 && m.minor == 0)
-		m.kind = PL_SPECIAL;	/* a name with no file behind it */
-
-	if (t->flags & PL_PATHS) {
-		size_t n = (size_t)(end - s);
-
-		if ((err = grow((void **)&t->strs, &t->scap, t->slen + n + 1, 1)) != 0)
-			return err;
-		memcpy(t->strs + t->slen, s, n);
-		t->strs[t->slen + n] = '\0';
-		m.path = t->slen;
-		t->slen += n + 1;
-	}
+	m.path = t->slen;
 	/*
 	 * maps is sorted and its entries do not overlap, but each read()
 	 * resumes at the first mapping that ends after the last one reported:
@@ -149,6 +179,20 @@ static int header(struct pl_parser *p, const char *s, const char *end)
 		return err;
 	t->map[t->n++] = m;
 	p->in_entry = 1;
+	p->name_len = 0;
+	if ((err = name_add(p, s, (size_t)(end - s))) != 0)
+		return err;
+	if (whole)
+		name_end(p);
+	return 0;
+}
+
+/* Whether a VmFlags line has the two-letter flag f. */
+static int has_flag(const char *s, const char *end, const char *f)
+{
+	for (; s + 2 <= end; s++)
+		if (s[-1] == ' ' && s[0] == f[0] && s[1] == f[1] && (s + 2 == end || s[2] == ' '))
+			return 1;
 	return 0;
 }
 
@@ -169,30 +213,32 @@ static int field(struct pl_parser *p, const char *s, const char *end)
 			return EIO;
 		m->rss = v * 1024;
 	} else if (end - s >= 8 && memcmp(s, "VmFlags:", 8) == 0) {
-		for (s += 8; s + 2 <= end; s++)
-			if (s[-1] == ' ' && s[0] == 'l' && (s[1] == 'o' || s[1] == 'f') &&
-			    (s + 2 == end || s[2] == ' ')) {
-				if (s[1] == 'o')
-					m->lo = 1;
-				else
-					m->lf = 1;
-			}
+		s += 8;
+		m->lo = (unsigned char)has_flag(s, end, "lo");
+		m->lf = (unsigned char)has_flag(s, end, "lf");
+		/* mlock() succeeds on these and locks nothing: never locked. */
+		m->nolock = (unsigned char)(has_flag(s, end, "dp") || has_flag(s, end, "io") ||
+					    has_flag(s, end, "pf"));
 	}
 	return 0;
 }
 
+/* Addresses are lower-case hex; smaps keys start with a capital. */
+static int is_header(const char *s, size_t n)
+{
+	return n > 0 && hexval((unsigned char)s[0]) >= 0 && !(s[0] >= 'A' && s[0] <= 'F');
+}
+
+/* A whole line (or the first PL_LINE_MAX bytes of one that is not a header). */
 static int line(struct pl_parser *p, const char *s, size_t n)
 {
-	const char *end = s + n;
-
 	if (n == 0)
 		return 0;
-	/* Addresses are lower-case hex; smaps keys start with a capital. */
-	if (hexval((unsigned char)s[0]) >= 0 && !(s[0] >= 'A' && s[0] <= 'F'))
-		return header(p, s, end);
+	if (is_header(s, n))
+		return header(p, s, s + n, 1);
 	if (!(p->t->flags & PL_SMAPS))
 		return EIO;
-	return field(p, s, end);
+	return field(p, s, s + n);
 }
 
 int pl_parser_init(struct pl_parser *p, struct pl_table *t, int flags)
@@ -200,6 +246,8 @@ int pl_parser_init(struct pl_parser *p, struct pl_table *t, int flags)
 	p->t = t;
 	p->len = 0;
 	p->in_entry = 0;
+	p->mode = PL_WHOLE;
+	p->name_len = 0;
 	t->flags = flags;
 	/*
 	 * The buffer stays with the table, so that reading it again allocates
@@ -217,27 +265,63 @@ void pl_parser_free(struct pl_parser *p)
 	p->line = NULL;
 }
 
+/* The end of the current line. */
+static int end_line(struct pl_parser *p)
+{
+	int err = 0;
+
+	switch (p->mode) {
+	case PL_NAME:
+		name_end(p);
+		break;
+	default:
+		err = line(p, p->line, p->len);
+		break;
+	}
+	p->len = 0;
+	p->mode = PL_WHOLE;
+	return err;
+}
+
 int pl_parser_feed(struct pl_parser *p, const char *buf, size_t n)
 {
 	while (n > 0) {
 		const char *nl = memchr(buf, '\n', n);
-		size_t k = nl ? (size_t)(nl - buf) : n;
+		size_t k = nl ? (size_t)(nl - buf) : n, take;
 		int err;
 
-		/*
-		 * A longer line cannot come from the kernel (a name is at most
-		 * PATH_MAX bytes, four times that escaped); refuse it rather
-		 * than guess.
-		 */
-		if (k > PL_LINE_MAX - p->len)
-			return EIO;
-		memcpy(p->line + p->len, buf, k);
-		p->len += k;
+		switch (p->mode) {
+		case PL_NAME:
+			if ((err = name_add(p, buf, k)) != 0)
+				return err;
+			break;
+		case PL_CUT:
+			break;
+		default:
+			take = k < PL_LINE_MAX - p->len ? k : PL_LINE_MAX - p->len;
+			memcpy(p->line + p->len, buf, take);
+			p->len += take;
+			if (take == k)
+				break;
+			/*
+			 * Longer than the buffer.  A header's fields are at its
+			 * start, and what goes on is its name (a path longer
+			 * than any buffer): stream it.  Anything else is cut.
+			 */
+			if (!is_header(p->line, p->len)) {
+				p->mode = PL_CUT;
+				break;
+			}
+			if ((err = header(p, p->line, p->line + p->len, 0)) != 0 ||
+			    (err = name_add(p, buf + take, k - take)) != 0)
+				return err;
+			p->mode = PL_NAME;
+			break;
+		}
 		if (nl == NULL)
 			break;
-		if ((err = line(p, p->line, p->len)) != 0)
+		if ((err = end_line(p)) != 0)
 			return err;
-		p->len = 0;
 		buf += k + 1;
 		n -= k + 1;
 	}
@@ -246,12 +330,9 @@ int pl_parser_feed(struct pl_parser *p, const char *buf, size_t n)
 
 int pl_parser_end(struct pl_parser *p)
 {
-	int err = 0;
-
-	if (p->len > 0)
-		err = line(p, p->line, p->len);
-	p->len = 0;
-	return err;
+	if (p->len == 0 && p->mode == PL_WHOLE)
+		return 0;
+	return end_line(p);
 }
 
 int pl_table_read(struct pl_table *t, pid_t pid, int flags)

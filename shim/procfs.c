@@ -29,7 +29,20 @@ int pl_proc_open(pid_t pid, const char *file, int *fd)
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd >= 0)
 		return 0;
-	return errno == ENOENT ? ESRCH : errno;
+	return pl_proc_errno(pid, errno);
+}
+
+/*
+ * The errno of a /proc file of pid that could not be opened or read.  For
+ * the caller, as it is: ENOENT or EACCES means no /proc (unmounted, or a
+ * sandbox hides it), never "no such process".  For another process, ENOENT
+ * is ESRCH while /proc itself is there.
+ */
+int pl_proc_errno(pid_t pid, int err)
+{
+	if (err != ENOENT || pid == 0)
+		return err;
+	return access("/proc/self/maps", F_OK) == 0 ? ESRCH : ENOENT;
 }
 
 /* Reads a small /proc file whole into buf, NUL-terminated. */
@@ -46,7 +59,7 @@ static int slurp(pid_t pid, const char *file, char *buf, size_t size, size_t *le
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			err = errno == ENOENT ? ESRCH : errno;
+			err = pl_proc_errno(pid, errno);
 			break;
 		}
 		if (r == 0)

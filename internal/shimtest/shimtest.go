@@ -63,7 +63,7 @@ const (
 type Map struct {
 	Start, End, Offset, Inode, Rss uint64
 	Major, Minor                   uint32
-	Prot, Kind, Lo, Seg            uint8
+	Prot, Kind, Lo, Seg, NoLock    uint8
 	Path                           string
 }
 
@@ -111,7 +111,8 @@ func Parse(data []byte, chunks []int, flags int, phdr uint64) ([]Map, syscall.Er
 			Offset: uint64(m.offset), Inode: uint64(m.inode), Rss: uint64(m.rss),
 			Major: uint32(m.major), Minor: uint32(m.minor),
 			Prot: uint8(m.prot), Kind: uint8(m.kind), Lo: uint8(m.lo), Seg: uint8(m.seg),
-			Path: C.GoString(C.map_path(t, C.size_t(i))),
+			NoLock: uint8(m.nolock),
+			Path:   C.GoString(C.map_path(t, C.size_t(i))),
 		}
 	}
 	return maps, 0
