@@ -1,7 +1,7 @@
 /*
  * The model test: every sequence of up to three plock() calls drawn from
  * the eight ops and six invalid values, each in a fresh forked child,
- * checked against a model of the state (SPEC.md, "State and the EINVAL
+ * checked against a model of the state (docs/CONTRACT.md, "State and EINVAL
  * rules") and, after every call, mapping by mapping against smaps.
  *
  * "test_model quick" runs every sequence of length 1 and 2, and those of

@@ -5,12 +5,12 @@
  *
  *	stress [ops [seed]]
  *
- * Checked (SPEC.md):
+ * Checked (docs/CONTRACT.md):
  *  - every call returns 0 or fails with EINVAL; an op that is no op, or an
  *    unknown flag, is always EINVAL;
  *  - the history of calls is linearizable against the sequential state
  *    machine: there is one order of the calls, consistent with real time,
- *    in which each result is the one SPEC.md's EINVAL rules give (calls
+ *    in which each result is the one the contract's EINVAL rules give (calls
  *    are serialised);
  *  - at checkpoints (workers paused, churn and forks still running): text,
  *    [heap], [stack] and shared-library mappings carry "lo" exactly when
@@ -58,7 +58,7 @@ struct worker {
 	uint64_t rng;
 	struct rec *h;
 	size_t n, cap;
-	unsigned long bad;	/* calls with a result SPEC.md forbids */
+	unsigned long bad;	/* calls with a result the contract forbids */
 };
 
 static atomic_ulong clk;
@@ -542,7 +542,7 @@ int main(int argc, char **argv)
 	printf("stress: %lu calls recorded, %lu churn steps, %lu children\n", calls, churn_ops, forks);
 
 	verdict("every result is 0 or EINVAL, invalid ops EINVAL", nbad == 0);
-	verdict("the history linearizes against SPEC.md's state machine", linearize(0));
+	verdict("the history linearizes against the contract's state machine", linearize(0));
 	verdict("checkpoints: lo flags, MCL_FUTURE, VmLck, own mlock kept", bad == 0);
 	verdict("children start unlocked and lock/unlock themselves", forks > 0 && child_failures == 0);
 
