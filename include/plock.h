@@ -22,6 +22,13 @@ extern "C" {
 #endif
 
 /*
+ * plock_op_classes returns the classes op locks, as an OR of TXTLOCK,
+ * DATLOCK and SHLIBLOCK (0 for UNLOCK; PROCLOCK is TXTLOCK|DATLOCK), or -1
+ * if op is no op of <sys/lock.h>.  The library's one table of the ops.
+ */
+int plock_op_classes(int op);
+
+/*
  * plock_state returns what plock() has locked in this process: 0, or an OR
  * of TXTLOCK, DATLOCK and SHLIBLOCK.  (TXTLOCK|DATLOCK is what PROCLOCK
  * makes.)  It makes no system call and cannot fail.

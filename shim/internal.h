@@ -142,7 +142,6 @@ int pl_future_mode(const struct pl_proc *p, int *mode);
 
 /* ops.c: the one table of what each op locks, and what locks each class. */
 #define PL_ALL_CLASSES	(TXTLOCK | DATLOCK | SHLIBLOCK)
-int pl_op_classes(int op);
 int pl_seg_classes(int seg);
 
 /*

@@ -6,7 +6,7 @@
 #include "internal.h"
 
 /* The classes op locks; -1 if op is no op of <sys/lock.h>. */
-int pl_op_classes(int op)
+int plock_op_classes(int op)
 {
 	switch (op) {
 	case UNLOCK:		return 0;

@@ -208,7 +208,7 @@ static int self_unlock(struct plock_reason *why)
 
 static int self_call(int op, int flags, struct plock_reason *why)
 {
-	int classes = pl_op_classes(op), err;
+	int classes = plock_op_classes(op), err;
 
 	why->classes = classes;
 	if (classes < 0 || (flags & ~PLOCK_STRICT_FUTURE) != 0) {
@@ -247,7 +247,7 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	struct pl_snapshot before = { NULL, 0, 0, 0 };
 	struct pl_proc p = { pid, NULL };
 	struct pl_call c;
-	int classes = pl_op_classes(op), err;
+	int classes = plock_op_classes(op), err;
 
 	why->classes = classes;
 	if (classes < 0 || (flags & ~(PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY)) != 0) {

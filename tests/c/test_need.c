@@ -1,6 +1,6 @@
 /*
- * The bytes a lock needs, as plock_ctl() reports them when it fails for the
- * limit: VmLck plus every mapping of the op's classes that is not locked.
+ * What each op locks, as plock_op_classes() says, and the bytes a lock
+ * needs, as plock_ctl() reports them when it fails for the limit: VmLck plus every mapping of the op's classes that is not locked.
  * Checked for every op against this file's own table of what each op locks
  * (independent of the library's on purpose) and the sizes plock_segments()
  * lists.  (cplock's first copy of the table forgot text and data for
@@ -63,6 +63,14 @@ static int child(void)
 	d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
 	if (syscall(SYS_capset, &h, d) != 0 || setrlimit(RLIMIT_MEMLOCK, &rl) != 0)
 		return 2;
+	h_begin("op-classes");
+	for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		CHECK(plock_op_classes(ops[i].op) == ops[i].classes, "plock_op_classes(%s) = %d, want %d",
+		      ops[i].name, plock_op_classes(ops[i].op), ops[i].classes);
+	CHECK(plock_op_classes(UNLOCK) == 0, "UNLOCK locks %d", plock_op_classes(UNLOCK));
+	CHECK(plock_op_classes(3) == -1 && plock_op_classes(-1) == -1 && plock_op_classes(16) == -1,
+	      "a value that is no op has classes");
+	h_end();
 	for (i = 0; i < sizeof ops / sizeof ops[0]; i++) {
 		uint64_t want;
 
