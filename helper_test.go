@@ -1,12 +1,14 @@
+//go:build linux && cgo
+
 package plock
 
 // The test harness: helper processes and the smaps oracle.
 //
 // Every test that locks memory, changes credentials or needs a second
 // process runs the test binary itself again as a helper process (never a
-// fork in Go): helperCmd starts os.Args[0] with -test.run=^TestHelperProcess$
-// and the helper's name in $PLOCK_TEST_HELPER; TestHelperProcess runs that
-// helper, which reports to the parent in lines "@@ KEY VALUE" on stdout.
+// fork in Go): helperCmd starts os.Args[0] with the helper's name in
+// $PLOCK_TEST_HELPER; TestMain runs that helper instead of the tests, and
+// the helper reports to the parent in lines "@@ KEY VALUE" on stdout.
 
 import (
 	"bufio"
@@ -20,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -35,9 +38,9 @@ const (
 // report and returns; a helper that cannot go on calls fail.
 var helpers = map[string]func(arg string){}
 
-// TestHelperProcess is the entry point of helper processes. Run by go test,
-// with no helper named, it has nothing to do.
-func TestHelperProcess(t *testing.T) {
+// runHelperProcess runs the helper named in $PLOCK_TEST_HELPER, if any, and
+// then ends the process: TestMain calls it before any test.
+func runHelperProcess() {
 	name := os.Getenv(helperEnv)
 	if name == "" {
 		return
@@ -47,6 +50,7 @@ func TestHelperProcess(t *testing.T) {
 		fail("no helper %q", name)
 	}
 	fn(os.Getenv(argEnv))
+	os.Exit(0)
 }
 
 // report writes one result line for the parent.
@@ -82,19 +86,15 @@ type helperOpts struct {
 // helperCmd returns the command that runs helper name with arg.
 func helperCmd(t testing.TB, name, arg string, o helperOpts) *exec.Cmd {
 	t.Helper()
-	args := []string{"-test.run=^TestHelperProcess$", "-test.count=1"}
 	var cmd *exec.Cmd
 	if o.unprivileged {
 		bin := unprivilegedBinary(t)
-		full := append([]string{
-			fmt.Sprintf("--memlock=%d:%d", o.memlock, o.memlock), "--",
+		cmd = exec.Command("prlimit", fmt.Sprintf("--memlock=%d:%d", o.memlock, o.memlock), "--",
 			"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-			"--inh-caps=-all", "--bounding-set=-all", "--", bin,
-		}, args...)
-		cmd = exec.Command("prlimit", full...)
+			"--inh-caps=-all", "--bounding-set=-all", "--", bin)
 		cmd.Dir = filepath.Dir(bin)
 	} else {
-		cmd = exec.Command(os.Args[0], args...)
+		cmd = exec.Command(os.Args[0])
 	}
 	// GORACE=atexit_sleep_ms=0: under the race detector a process sleeps a
 	// second before it exits, by default.
@@ -198,6 +198,7 @@ func copyFile(src, dst string, mode os.FileMode) error {
 }
 
 func TestMain(m *testing.M) {
+	runHelperProcess()
 	code := m.Run()
 	if unpriv.dir != "" {
 		os.RemoveAll(unpriv.dir)
@@ -294,4 +295,38 @@ func lockedRanges(maps []smapsEntry) []string {
 		}
 	}
 	return r
+}
+
+// needRoot skips t, with one line saying why, unless the tests run as
+// root: as root (CI) nothing skips.
+func needRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: " + why)
+	}
+}
+
+// capIPCLock reports whether CAP_IPC_LOCK (bit 14) is in the effective
+// set of /proc/self/status: the tests' own reading, not the C library's.
+func capIPCLock(t testing.TB) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			v, err := strconv.ParseUint(strings.TrimSpace(rest), 16, 64)
+			require.NoError(t, err)
+			return v&(1<<14) != 0
+		}
+	}
+	t.Fatal("no CapEff in /proc/self/status")
+	return false
+}
+
+// memlock returns this process's RLIMIT_MEMLOCK.
+func memlock(t testing.TB) syscall.Rlimit {
+	t.Helper()
+	var rl syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(8 /* RLIMIT_MEMLOCK */, &rl))
+	return rl
 }
