@@ -42,6 +42,10 @@ const (
 // the syscall.Errno, so errors.Is(err, syscall.EINVAL) holds, and for EPERM
 // errors.Is(err, fs.ErrPermission). Its message says why the call failed
 // and what would make it succeed; its fields say the same for a program.
+//
+// The error of a call that the state refused (EINVAL, with no system call)
+// is made once and shared by the calls refused the same way: read an
+// Error, do not modify it.
 type Error struct {
 	Op     Op            // the operation that failed
 	PID    int           // the process it was applied to; 0 for the caller
@@ -67,7 +71,10 @@ type Error struct {
 	RollbackFailed bool
 	Unrestored     uint64
 
-	ptrace string // ReasonPtrace: why the kernel refused, and what to grant
+	// ReasonPtrace: why the kernel refused to let the caller trace the
+	// process (PLOCK_PTRACE_*), and its detail. Kept as numbers, so that
+	// an Error holds no pointer and costs the garbage collector nothing.
+	ptraceCause, ptraceDetail int32
 }
 
 func (e *Error) Error() string {
@@ -133,7 +140,7 @@ func (e *Error) hint() string {
 	case ReasonGone:
 		return "no such process (or it exited)"
 	case ReasonPtrace:
-		return e.ptrace
+		return ptraceMessage(e.ptraceCause, e.ptraceDetail)
 	case ReasonUnsupported:
 		return "locking another process is not supported on " + runtime.GOARCH + " yet"
 	}

@@ -20,6 +20,8 @@ func Plock(op Op) error { return noCgo("Plock") }
 
 func plock(op Op, flags int) error { return noCgo("Plock") }
 
+func ptraceMessage(cause, detail int32) string { return "" }
+
 // State returns none: nothing can be locked.
 func State() Classes { return 0 }
 

@@ -326,6 +326,19 @@ func TestErrorWrapsErrno(t *testing.T) {
 	assert.ErrorIs(t, perm, fs.ErrPermission, "EPERM must satisfy fs.ErrPermission")
 }
 
+// TestRefusalCostsNoAllocation: the EINVAL path of Plock, decided from the
+// state, is one cgo call and returns an error made once.
+func TestRefusalCostsNoAllocation(t *testing.T) {
+	first := Plock(Unlock) // nothing is locked
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		if !errors.Is(Plock(Unlock), syscall.EINVAL) {
+			t.Fatal("Plock(Unlock) with nothing locked did not fail with EINVAL")
+		}
+	}))
+	assert.Same(t, first, Plock(Unlock))
+	assert.Equal(t, &Error{Op: Unlock, Err: syscall.EINVAL, Reason: ReasonNothing, Memlock: Unlimited}, first)
+}
+
 // TestErrorLocked: the classes in the way come from the C library, with
 // the reason, for a lock that overlaps the state.
 func TestErrorLocked(t *testing.T) {
