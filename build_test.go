@@ -3,18 +3,11 @@
 package plock
 
 import (
-	"bytes"
-	"go/ast"
-	"go/build"
-	"go/parser"
-	"go/printer"
-	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,8 +124,9 @@ func main() {
 `
 
 // TestWithoutCgo: a program built with CGO_ENABLED=0 builds, and every call
-// fails with ErrNoCgo, which says what to do; the package builds and vets
-// for another system; and both builds have the same API.
+// fails with ErrNoCgo, which says what to do; and the package builds and
+// vets for another system. (internal/headertest checks that both builds
+// have the same API.)
 func TestWithoutCgo(t *testing.T) {
 	dir := consumer(t, noCgoProgram)
 	out, err := goCmd(t, dir, []string{"CGO_ENABLED=0"}, "build", "-o", "nocgo", ".")
@@ -163,44 +157,4 @@ func TestWithoutCgo(t *testing.T) {
 			assert.NoError(t, err, "GOOS=%s go %s:\n%s", goos, verb, out)
 		}
 	}
-
-	// The same exported functions and methods, with the same signatures,
-	// in both builds.
-	withCgo, withoutCgo := api(t, true), api(t, false)
-	assert.Equal(t, withCgo, withoutCgo, "the API with cgo, and without")
-	assert.Contains(t, withCgo, "func Plock(op Op) error")
-}
-
-// api returns the exported functions and methods of the package's build
-// with or without cgo, one signature each, sorted.
-func api(t *testing.T, cgo bool) []string {
-	t.Helper()
-	ctx := build.Default
-	ctx.GOOS, ctx.CgoEnabled = "linux", cgo
-	pkg, err := ctx.ImportDir(".", 0)
-	require.NoError(t, err)
-	fset := token.NewFileSet()
-	var sigs []string
-	for _, name := range append(pkg.GoFiles, pkg.CgoFiles...) {
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		require.NoError(t, err)
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || !fd.Name.IsExported() {
-				continue
-			}
-			fd.Body, fd.Doc = nil, nil
-			if fd.Recv != nil {
-				// The receiver's type, not its name.
-				for _, r := range fd.Recv.List {
-					r.Names = nil
-				}
-			}
-			var b bytes.Buffer
-			require.NoError(t, printer.Fprint(&b, fset, fd))
-			sigs = append(sigs, b.String())
-		}
-	}
-	sort.Strings(sigs)
-	return sigs
 }
