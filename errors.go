@@ -187,9 +187,9 @@ func (e *Error) grantCap() string {
 // finite RLIMIT_MEMLOCK (PLOCK_STRICT_FUTURE).
 func goRuntimeRule(memlock uint64) string {
 	return "a data lock also locks all later heap growth (mlockall MCL_FUTURE), and without " +
-		"CAP_IPC_LOCK under RLIMIT_MEMLOCK " + bytesize.Format(memlock) + " the Go runtime " +
-		"aborts the program (\"fatal error: runtime: cannot map pages in arena address " +
-		"space\") once its memory outgrows the limit"
+		"CAP_IPC_LOCK under RLIMIT_MEMLOCK " + bytesize.Format(memlock) + " the Go runtime would " +
+		"abort the program (\"fatal error: runtime: cannot map pages in arena address " +
+		"space\") once its memory outgrew the limit"
 }
 
 // ProcError is the error of SegmentsOf and StatusOf.

@@ -367,7 +367,7 @@ func TestErrorMessages(t *testing.T) {
 	}{
 		{Error{Op: DatLock, Err: syscall.ENOMEM, Reason: ReasonStrict, Classes: Data, Memlock: 8 * mib, Need: 200 * mib},
 			[]string{"plock DATLOCK: cannot allocate memory: a data lock also locks all later heap growth",
-				"RLIMIT_MEMLOCK 8.0 MiB the Go runtime aborts the program",
+				"RLIMIT_MEMLOCK 8.0 MiB the Go runtime would abort the program",
 				"\"fatal error: runtime: cannot map pages in arena address space\"",
 				": grant CAP_IPC_LOCK (setcap cap_ipc_lock+ep on the program, systemd AmbientCapabilities=CAP_IPC_LOCK, docker run --cap-add IPC_LOCK)",
 				", make RLIMIT_MEMLOCK unlimited (ulimit -l unlimited, systemd LimitMEMLOCK=infinity)",
@@ -696,7 +696,7 @@ func TestUnprivileged(t *testing.T) {
 			assert.Equal(t, ReasonStrict, r.Reason, ops[i].String())
 			assert.False(t, r.Perm)
 			for _, s := range []string{"plock " + ops[i].String() + ": cannot allocate memory",
-				"later heap growth", "Go runtime aborts", "cannot map pages in arena address space",
+				"later heap growth", "Go runtime would abort", "cannot map pages in arena address space",
 				"8.0 MiB", "CAP_IPC_LOCK", "unlimited", "TxtShlibLock"} {
 				assert.Contains(t, r.Message, s, ops[i].String())
 			}
