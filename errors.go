@@ -138,7 +138,7 @@ func (e *Error) hint() string {
 		return e.who("/proc/self/maps", "/proc/%d/maps") + " cannot be read: " +
 			"plock needs /proc (mount -t proc proc /proc)"
 	case ReasonGone:
-		return "no such process (or it exited)"
+		return "it exited, or never existed"
 	case ReasonPtrace:
 		return ptraceMessage(e.ptraceCause, e.ptraceDetail)
 	case ReasonUnsupported:

@@ -356,6 +356,26 @@ func TestErrorLocked(t *testing.T) {
 	assert.Equal(t, Text, State())
 }
 
+// TestErrorOtherProcess: the reasons of plock_ctl on another process come
+// through reasonError with the process named, the ptrace refusal in
+// process.go's words.
+func TestErrorOtherProcess(t *testing.T) {
+	err := LockProcess(os.Getpid(), TxtLock)
+	var pe *Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, ReasonPtrace, pe.Reason)
+	assert.Equal(t, os.Getpid(), pe.PID)
+	assert.ErrorIs(t, err, fs.ErrPermission)
+	assert.Equal(t, fmt.Sprintf("plock TXTLOCK on process %d: operation not permitted: a process cannot "+
+		"trace itself: call Plock (plock(3)) in it instead", os.Getpid()), err.Error())
+
+	err = LockProcess(1<<30, TxtLock)
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, ReasonGone, pe.Reason)
+	assert.ErrorIs(t, err, syscall.ESRCH)
+	assert.Equal(t, "plock TXTLOCK on process 1073741824: no such process: it exited, or never existed", err.Error())
+}
+
 // TestErrorMessages checks the text of each reason, for the caller and for
 // another process, from the fields the C library fills: each says what
 // would make the call succeed.
@@ -402,7 +422,7 @@ func TestErrorMessages(t *testing.T) {
 			[]string{"plock PROCLOCK: no such file or directory: /proc/self/maps cannot be read: plock needs /proc (mount -t proc proc /proc)"}},
 		{Error{Op: ProcLock, PID: 5, Err: syscall.ENOENT, Reason: ReasonNoProc}, []string{"/proc/5/maps cannot be read"}},
 		{Error{Op: ProcLock, PID: 5, Err: syscall.ESRCH, Reason: ReasonGone},
-			[]string{"plock PROCLOCK on process 5: no such process: no such process (or it exited)"}},
+			[]string{"plock PROCLOCK on process 5: no such process: it exited, or never existed"}},
 		{Error{Op: ProcLock, PID: 5, Err: syscall.ENOSYS, Reason: ReasonUnsupported},
 			[]string{"locking another process is not supported on " + runtime.GOARCH}},
 		{Error{Op: TxtLock, Err: syscall.EIO, Reason: ReasonSystem}, []string{"plock TXTLOCK: input/output error"}},
