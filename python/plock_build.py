@@ -50,7 +50,7 @@ def _metadata() -> str:
         "Version: %s\n"
         "Summary: System V plock() for Linux Python (os.plock), through libplock\n"
         "License: MIT\n"
-        "Requires-Python: >=3.8\n"
+        "Requires-Python: >=3.9\n"
         "Classifier: Operating System :: POSIX :: Linux\n"
         "Classifier: Programming Language :: Python :: 3\n"
         "Description-Content-Type: text/markdown\n"

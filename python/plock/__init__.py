@@ -31,8 +31,6 @@ library is found through $PLOCK_LIBRARY, else as the installed
 libplock.so.0, else as build/libplock.so of the source checkout the
 package was installed from; see plock(3) for the C interface.
 """
-from __future__ import annotations
-
 import ctypes
 import os
 from dataclasses import dataclass
