@@ -203,18 +203,20 @@ def segments(pid: int = 0) -> list[Segment]:
 
 
 def install() -> bool:
-    """Make os.plock and its constants this package's, where Python has none.
+    """Make os.plock this package's plock() where Python has none, and put
+    the constants UNLOCK ... DATSHLIBLOCK on os where they are missing.
 
-    Sets os.plock to plock() and os.UNLOCK ... os.DATSHLIBLOCK to their
-    values when the interpreter has no os.plock (Linux), so that code
-    written for os.plock runs unchanged. A no-op where os.plock exists (a
-    system with plock(), or an interpreter built against libplock).
-    Returns True if it installed them, False if os had them already.
+    On Linux the interpreter has no os.plock: afterwards, code written for
+    os.plock runs unchanged. Where os.plock exists (a system with plock(),
+    or CPython rebuilt against libplock) it is left alone; CPython does not
+    export the op constants, so those are added, with the values of
+    <sys/lock.h>, if absent. Returns True if it installed os.plock, False
+    if os had one already.
     """
-    if hasattr(os, "plock"):
-        return False
     for name in _OPS:
         if not hasattr(os, name):
             setattr(os, name, globals()[name])
+    if hasattr(os, "plock"):
+        return False
     os.plock = plock
     return True

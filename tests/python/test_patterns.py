@@ -164,14 +164,15 @@ class TutorialPatterns(unittest.TestCase):
         self.assertFalse(again, "a second install() must be a no-op")
 
     def test_install_keeps_a_native_os_plock(self):
-        """install() leaves an interpreter's own os.plock alone."""
+        """install() leaves an interpreter's own os.plock (and constants)
+        alone, and adds the constants it lacks."""
         def child():
             def native(op):
                 return "native"
             os.plock = native
-            os.PROCLOCK = 1
-            return plock.install(), os.plock is native, hasattr(os, "DATSHLIBLOCK")
-        self.assertEqual(pltest.in_child(child), (False, True, False))
+            os.PROCLOCK = "native"
+            return plock.install(), os.plock is native, os.PROCLOCK, os.DATSHLIBLOCK
+        self.assertEqual(pltest.in_child(child), (False, True, "native", plock.DATSHLIBLOCK))
 
 
 def world_readable_python():
