@@ -382,3 +382,16 @@ bench: $(B)/bench/bench FORCE
 	$(PYTHON) bench/run.py $(B)/bench $(or $(RUNS),5)
 
 .PHONY: test-fuzz test-stress test-tsan test-bigmaps bench
+
+# ---- python (owner: python helper)
+# test-python: the package of python/ (tests/python) over build/libplock.so,
+# on the real kernel; pip install ./python into a fresh venv, offline.
+test-python: $(B)/libplock.so
+	@mkdir -p $(B)/results
+	@$(PYTHON) -m unittest discover -s tests/python -v > $(B)/python.log 2>&1; \
+	grep -v -e ' \.\.\. ok$$' -e '^test_' $(B)/python.log | grep -v '^$$'; \
+	p=$$(grep -c ' \.\.\. ok$$' $(B)/python.log); f=$$(grep -c -E ' \.\.\. (FAIL|ERROR)$$' $(B)/python.log); \
+	grep -q '^OK' $(B)/python.log || [ $$f -gt 0 ] || f=1; \
+	echo "python: $$p passed, $$f failed" | tee $(B)/results/python; test $$f -eq 0
+
+.PHONY: test-python
