@@ -386,6 +386,8 @@ bench: $(B)/bench/bench FORCE
 # ---- python (owner: python helper)
 # test-python: the package of python/ (tests/python) over build/libplock.so,
 # on the real kernel; pip install ./python into a fresh venv, offline.
+TEST_SUITES += test-python
+
 test-python: $(B)/libplock.so
 	@mkdir -p $(B)/results
 	@$(PYTHON) -m unittest discover -s tests/python -v > $(B)/python.log 2>&1; \
