@@ -24,16 +24,20 @@
 static int h_passed, h_failed;
 static int h_bad;		/* failed CHECKs in the current test */
 static const char *h_name = "?";
-static int h_depth = -1;	/* nesting: H_TAP_DEPTH, for programs this one execs */
+static int h_depth;		/* nesting: H_TAP_DEPTH, for programs this one execs */
+static char h_obuf[BUFSIZ];
 
-static inline void h_init(void)
+/*
+ * Before main: nothing may allocate once a test has lowered
+ * RLIMIT_MEMLOCK under MCL_FUTURE (test_need), so stdout gets a static
+ * buffer and the environment its H_TAP_DEPTH here.
+ */
+__attribute__((constructor)) static void h_init(void)
 {
-	const char *d;
+	const char *d = getenv("H_TAP_DEPTH");
 	char buf[16];
 
-	if (h_depth >= 0)
-		return;
-	d = getenv("H_TAP_DEPTH");
+	setvbuf(stdout, h_obuf, _IOFBF, sizeof h_obuf);
 	h_depth = d != NULL ? atoi(d) : 0;
 	snprintf(buf, sizeof buf, "%d", h_depth + 1);
 	setenv("H_TAP_DEPTH", buf, 1);
@@ -51,7 +55,6 @@ static inline void h_indent(void)
 
 static inline void h_begin(const char *name)
 {
-	h_init();
 	h_name = name;
 	h_bad = 0;
 }
@@ -64,7 +67,6 @@ static inline int h_check(int ok, const char *file, int line, const char *expr,
 	if (ok)
 		return 1;
 	h_bad++;
-	h_init();
 	h_indent();
 	printf("# %s (%s:%d): %s: ", h_name, file, line, expr);
 	va_start(ap, fmt);
@@ -82,7 +84,6 @@ static inline int h_end(void)
 		h_passed++;
 	else
 		h_failed++;
-	h_init();
 	h_indent();
 	printf("%s %d - %s\n", h_bad == 0 ? "ok" : "not ok", h_passed + h_failed, h_name);
 	fflush(stdout);
@@ -93,7 +94,6 @@ static inline int h_end(void)
 static inline int h_done(const char *suite)
 {
 	(void)suite;
-	h_init();
 	h_indent();
 	printf("1..%d\n", h_passed + h_failed);
 	fflush(stdout);
