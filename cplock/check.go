@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/cplock/plock/internal/bytesize"
+
 	"fmt"
 	"io"
 	"os/user"
@@ -46,21 +48,21 @@ func cmdCheck(args []string, stdout io.Writer) error {
 // if not, how to make it possible; it returns whether they can.
 func explainCheck(w io.Writer, n uint64, rep plock.Report) bool {
 	soft, hard := rep.MemlockSoft, rep.MemlockHard
-	limits := fmt.Sprintf("RLIMIT_MEMLOCK is %s (hard limit %s)", human(soft), human(hard))
+	limits := fmt.Sprintf("RLIMIT_MEMLOCK is %s (hard limit %s)", bytesize.Format(soft), bytesize.Format(hard))
 	switch {
 	case rep.CapIPCLock:
 		fmt.Fprintf(w, "yes: %s can be locked: CAP_IPC_LOCK is in effect, so RLIMIT_MEMLOCK "+
-			"(%s) does not apply.\n", human(n), human(soft))
+			"(%s) does not apply.\n", bytesize.Format(n), bytesize.Format(soft))
 		return true
 	case soft == plock.Unlimited:
-		fmt.Fprintf(w, "yes: %s can be locked: RLIMIT_MEMLOCK is unlimited.\n", human(n))
+		fmt.Fprintf(w, "yes: %s can be locked: RLIMIT_MEMLOCK is unlimited.\n", bytesize.Format(n))
 		return true
 	case n <= soft:
-		fmt.Fprintf(w, "yes: %s can be locked: %s, and no CAP_IPC_LOCK.\n", human(n), limits)
+		fmt.Fprintf(w, "yes: %s can be locked: %s, and no CAP_IPC_LOCK.\n", bytesize.Format(n), limits)
 		fmt.Fprintf(w, "\nA data lock (cplock run --lock proc or data; plock(PROCLOCK) or "+
 			"DATLOCK) also locks the memory the program maps later, which then counts against "+
 			"the limit: past %s, its mmap and malloc fail. A Go program needs CAP_IPC_LOCK "+
-			"or an unlimited RLIMIT_MEMLOCK for a data lock.\n", human(soft))
+			"or an unlimited RLIMIT_MEMLOCK for a data lock.\n", bytesize.Format(soft))
 		return true
 	}
 
@@ -69,14 +71,14 @@ func explainCheck(w io.Writer, n uint64, rep plock.Report) bool {
 	if u, err := user.Current(); err == nil {
 		who = u.Username
 	}
-	fmt.Fprintf(w, "no: %s cannot be locked: %s, and this process lacks CAP_IPC_LOCK.\n\n", human(n), limits)
-	fmt.Fprintf(w, "Raise RLIMIT_MEMLOCK to at least %s (%d KiB), in one of these ways:\n", human(n), kib)
+	fmt.Fprintf(w, "no: %s cannot be locked: %s, and this process lacks CAP_IPC_LOCK.\n\n", bytesize.Format(n), limits)
+	fmt.Fprintf(w, "Raise RLIMIT_MEMLOCK to at least %s (%d KiB), in one of these ways:\n", bytesize.Format(n), kib)
 	if hard == plock.Unlimited || n <= hard {
 		fmt.Fprintf(w, "  ulimit -l %d\n      in the shell that starts the program "+
 			"(up to the hard limit: no privilege needed)\n", kib)
 	} else {
 		fmt.Fprintf(w, "  ulimit -l %d\n      in the shell that starts the program, as root "+
-			"(above the hard limit %s it needs CAP_SYS_RESOURCE)\n", kib, human(hard))
+			"(above the hard limit %s it needs CAP_SYS_RESOURCE)\n", kib, bytesize.Format(hard))
 	}
 	fmt.Fprintf(w, "  %s  -  memlock  %d\n      a line in /etc/security/limits.conf "+
 		"(KiB; from the next login)\n", who, kib)
