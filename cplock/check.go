@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/cplock/plock/internal/bytesize"
+	"github.com/cplock/plock/internal/remedy"
 
 	"fmt"
 	"io"
@@ -66,7 +67,7 @@ func explainCheck(w io.Writer, n uint64, rep plock.Report) bool {
 		return true
 	}
 
-	kib := (n + 1023) / 1024
+	kib := bytesize.KiB(n)
 	who := "USER"
 	if u, err := user.Current(); err == nil {
 		who = u.Username
@@ -74,22 +75,22 @@ func explainCheck(w io.Writer, n uint64, rep plock.Report) bool {
 	fmt.Fprintf(w, "no: %s cannot be locked: %s, and this process lacks CAP_IPC_LOCK.\n\n", bytesize.Format(n), limits)
 	fmt.Fprintf(w, "Raise RLIMIT_MEMLOCK to at least %s (%d KiB), in one of these ways:\n", bytesize.Format(n), kib)
 	if hard == plock.Unlimited || n <= hard {
-		fmt.Fprintf(w, "  ulimit -l %d\n      in the shell that starts the program "+
-			"(up to the hard limit: no privilege needed)\n", kib)
+		fmt.Fprintf(w, "  %s\n      in the shell that starts the program "+
+			"(up to the hard limit: no privilege needed)\n", remedy.Ulimit(n))
 	} else {
-		fmt.Fprintf(w, "  ulimit -l %d\n      in the shell that starts the program, as root "+
-			"(above the hard limit %s it needs CAP_SYS_RESOURCE)\n", kib, bytesize.Format(hard))
+		fmt.Fprintf(w, "  %s\n      in the shell that starts the program, as root "+
+			"(above the hard limit %s it needs CAP_SYS_RESOURCE)\n", remedy.Ulimit(n), bytesize.Format(hard))
 	}
 	fmt.Fprintf(w, "  %s  -  memlock  %d\n      a line in /etc/security/limits.conf "+
 		"(KiB; from the next login)\n", who, kib)
-	fmt.Fprintf(w, "  LimitMEMLOCK=%d\n      in the [Service] section of the program's systemd unit\n", n)
-	fmt.Fprintf(w, "  docker run --ulimit memlock=%d:%d ...\n      for a container\n", n, n)
+	fmt.Fprintf(w, "  %s\n      in the [Service] section of the program's systemd unit\n", remedy.Systemd(n))
+	fmt.Fprintf(w, "  %s ...\n      for a container\n", remedy.DockerUlimit(n))
 	fmt.Fprintf(w, "Or grant CAP_IPC_LOCK, and no limit applies:\n")
-	fmt.Fprintf(w, "  AmbientCapabilities=CAP_IPC_LOCK\n      in the [Service] section of a systemd unit "+
-		"(works with cplock run)\n")
-	fmt.Fprintf(w, "  docker run --cap-add IPC_LOCK ...\n      for a container\n")
-	fmt.Fprintf(w, "  sudo setcap cap_ipc_lock+ep /path/to/program\n      for a program that calls "+
+	fmt.Fprintf(w, "  %s\n      in the [Service] section of a systemd unit "+
+		"(works with cplock run)\n", remedy.Ambient)
+	fmt.Fprintf(w, "  %s ...\n      for a container\n", remedy.DockerCap)
+	fmt.Fprintf(w, "  sudo %s /path/to/program\n      for a program that calls "+
 		"plock() itself (not with cplock run, which refuses a file-capability program; "+
-		"cplock lock PID with CAP_SYS_PTRACE works on it once it runs)\n")
+		"cplock lock PID with CAP_SYS_PTRACE works on it once it runs)\n", remedy.Setcap)
 	return false
 }
