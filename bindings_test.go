@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 package plock
 
 import (
@@ -28,21 +30,23 @@ var validOps = []Op{Unlock, ProcLock, TxtLock, DatLock, ShlibLock, ProcShlibLock
 // the valid ones, and the OR of all three classes (which no op is).
 var invalidOps = []Op{-1, 3, 14, 16}
 
-// modelClasses is SPEC.md's table: the classes each op locks.
-var modelClasses = map[Op]Op{
+// modelClasses is the contract's table: the classes each op locks. The C
+// library owns the table the package runs (shim/plock.c); this copy is
+// independent on purpose, as the oracle the package is tested against.
+var modelClasses = map[Op]Classes{
 	Unlock:        0,
-	ProcLock:      TxtLock | DatLock,
-	TxtLock:       TxtLock,
-	DatLock:       DatLock,
-	ShlibLock:     ShlibLock,
-	ProcShlibLock: TxtLock | DatLock | ShlibLock,
-	TxtShlibLock:  TxtLock | ShlibLock,
-	DatShlibLock:  DatLock | ShlibLock,
+	ProcLock:      LockedText | LockedData,
+	TxtLock:       LockedText,
+	DatLock:       LockedData,
+	ShlibLock:     LockedShlib,
+	ProcShlibLock: LockedText | LockedData | LockedShlib,
+	TxtShlibLock:  LockedText | LockedShlib,
+	DatShlibLock:  LockedData | LockedShlib,
 }
 
 // modelStep is SPEC.md's "State and the EINVAL rules" for a dynamic
 // program run with CAP_IPC_LOCK.
-func modelStep(state, op Op) (Op, string) {
+func modelStep(state Classes, op Op) (Classes, string) {
 	c, ok := modelClasses[op]
 	switch {
 	case !ok:
@@ -57,15 +61,16 @@ func modelStep(state, op Op) (Op, string) {
 	return state | c, "OK"
 }
 
-// classBit is the class of State that locks segments of class c.
-func classBit(c Class) Op {
+// classBit is the class of State that locks segments of class c
+// (independent of the C library's table on purpose, as modelClasses).
+func classBit(c Class) Classes {
 	switch c {
 	case ClassText:
-		return TxtLock
+		return LockedText
 	case ClassData, ClassStack:
-		return DatLock
+		return LockedData
 	case ClassShlibText, ClassShlibData:
-		return ShlibLock
+		return LockedShlib
 	}
 	return 0
 }
@@ -87,7 +92,7 @@ func errnoName(err error) string {
 
 // checkLocks compares what is locked in this process with state: through
 // Segments, and through the smaps oracle alone. It returns the mismatches.
-func checkLocks(state Op) []string {
+func checkLocks(state Classes) []string {
 	var bad []string
 	segs, err := Segments()
 	if err != nil {
@@ -129,15 +134,15 @@ func checkLocks(state Op) []string {
 			// Not locked by the call; but under MCL_FUTURE the kernel
 			// marks every new mapping locked, these too.
 		case m.Path == exe && m.Perms[1] != 'w':
-			want, decided, sawText = state&TxtLock != 0, true, true
+			want, decided, sawText = state&LockedText != 0, true, true
 		case m.Path == exe || m.Path == "[heap]":
-			want, decided = state&DatLock != 0, true
+			want, decided = state&LockedData != 0, true
 		case m.Path == "[stack]":
-			want, decided, sawStack = state&DatLock != 0, true, true
+			want, decided, sawStack = state&LockedData != 0, true, true
 		case m.Path == "" && m.Perms == "rw-p":
-			want, decided = state&DatLock != 0, true
+			want, decided = state&LockedData != 0, true
 		case strings.HasPrefix(filepath.Base(m.Path), "libc.so"):
-			want, decided, sawLibc = state&ShlibLock != 0, true, true
+			want, decided, sawLibc = state&LockedShlib != 0, true, true
 		}
 		if decided && m.Lo != want {
 			bad = append(bad, fmt.Sprintf("oracle: %x-%x %s %q lo=%v, want %v", m.Start, m.End, m.Perms, m.Path, m.Lo, want))
@@ -153,7 +158,7 @@ func checkLocks(state Op) []string {
 type opResult struct {
 	Op       Op
 	Errno    string
-	State    Op
+	State    Classes
 	Message  string
 	Mismatch []string
 }
@@ -278,7 +283,7 @@ func TestModel(t *testing.T) {
 		if !assert.NoErrorf(t, r.err, "%v: helper failed: %s", ops, r.stderr) {
 			return
 		}
-		var state Op
+		var state Classes
 		for k, op := range ops {
 			var got opResult
 			r.get(t, "op"+strconv.Itoa(k), &got)
@@ -311,7 +316,10 @@ func TestErrorWrapsErrno(t *testing.T) {
 	err = Plock(Op(3))
 	assert.ErrorIs(t, err, syscall.EINVAL)
 	assert.Equal(t, "plock Op(3): invalid argument: not an operation of <sys/lock.h>", err.Error())
-	assert.Equal(t, Op(0), State())
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, ReasonBadOp, pe.Reason)
+	assert.Equal(t, "badop", pe.Reason.String())
+	assert.Equal(t, Classes(0), State())
 
 	perm := &Error{Op: TxtLock, Err: syscall.EPERM}
 	assert.ErrorIs(t, perm, fs.ErrPermission, "EPERM must satisfy fs.ErrPermission")
@@ -320,7 +328,7 @@ func TestErrorWrapsErrno(t *testing.T) {
 func TestNames(t *testing.T) {
 	names := map[Op]string{Unlock: "UNLOCK", ProcLock: "PROCLOCK", TxtLock: "TXTLOCK", DatLock: "DATLOCK",
 		ShlibLock: "SHLIBLOCK", ProcShlibLock: "PROCSHLIBLOCK", TxtShlibLock: "TXTSHLIBLOCK", DatShlibLock: "DATSHLIBLOCK",
-		TxtLock | DatLock | ShlibLock: "TXTLOCK|DATLOCK|SHLIBLOCK", Op(3): "Op(3)", Op(-1): "Op(-1)", Op(16): "Op(16)"}
+		Op(3): "Op(3)", Op(-1): "Op(-1)", Op(16): "Op(16)"}
 	for op, s := range names {
 		assert.Equal(t, s, op.String())
 	}
@@ -334,8 +342,20 @@ func TestNames(t *testing.T) {
 	for c, s := range map[LockfCmd]string{LockfUnlock: "F_ULOCK", LockfLock: "F_LOCK", LockfTryLock: "F_TLOCK", LockfTest: "F_TEST", 7: "LockfCmd(7)"} {
 		assert.Equal(t, s, c.String())
 	}
-	assert.Equal(t, "8.0 MiB", formatBytes(8<<20))
-	assert.Equal(t, "unlimited", formatBytes(Unlimited))
+	for c, s := range map[Classes]string{0: "none", LockedText: "text", LockedText | LockedData: "text+data",
+		LockedText | LockedData | LockedShlib: "text+data+shlib", LockedShlib | 1: "shlib+Classes(1)"} {
+		assert.Equal(t, s, c.String())
+	}
+	for r, s := range map[Reason]string{ReasonNone: "none", ReasonLocked: "locked", ReasonLimit: "limit",
+		ReasonSystem: "system", numReasons: "?"} {
+		assert.Equal(t, s, r.String())
+	}
+	assert.Equal(t, "this process: locked text+data (later memory too), VmLck 1.0 MiB, "+
+		"RLIMIT_MEMLOCK unlimited (hard unlimited), headroom unlimited, CAP_IPC_LOCK",
+		Report{Self: true, State: LockedText | LockedData, FutureLocked: true, VmLck: 1 << 20,
+			MemlockSoft: Unlimited, MemlockHard: Unlimited, CapIPCLock: true, Headroom: Unlimited}.String())
+	assert.Equal(t, "process 7: VmLck 0 B, RLIMIT_MEMLOCK 8.0 MiB (hard 8.0 MiB), headroom 8.0 MiB, no CAP_IPC_LOCK",
+		Report{PID: 7, MemlockSoft: 8 << 20, MemlockHard: 8 << 20, Headroom: 8 << 20}.String())
 }
 
 // ---- Status, Segments and StatusOf another process
@@ -407,7 +427,7 @@ func TestStatusOwnMlockall(t *testing.T) {
 	r.get(t, "on", &on)
 	r.get(t, "off", &off)
 	assert.True(t, on.FutureLocked, "after mlockall(MCL_FUTURE|MCL_ONFAULT)")
-	assert.Equal(t, Op(0), on.State, "plock locked nothing")
+	assert.Equal(t, Classes(0), on.State, "plock locked nothing")
 	assert.False(t, off.FutureLocked, "after munlockall")
 }
 
@@ -435,7 +455,7 @@ type unprivResult struct {
 	Errno         string
 	Message       string
 	Perm          bool // errors.Is(err, fs.ErrPermission)
-	State         Op
+	State         Classes
 	Before, After Report
 	LockedBefore  []string // mappings with "lo", by the oracle
 	LockedAfter   []string
@@ -532,7 +552,7 @@ func TestUnprivileged(t *testing.T) {
 			assert.Equal(t, "ENOMEM", r.Errno, ops[i].String())
 			assert.False(t, r.Perm)
 			for _, s := range []string{"plock " + ops[i].String() + ": cannot allocate memory",
-				"later heap growth", "Go runtime aborts", "cannot map pages in arena address space",
+				"later heap growth", "Go runtime would abort", "cannot map pages in arena address space",
 				"8.0 MiB", "CAP_IPC_LOCK", "unlimited", "TxtShlibLock"} {
 				assert.Contains(t, r.Message, s, ops[i].String())
 			}
@@ -555,17 +575,17 @@ func TestUnprivileged(t *testing.T) {
 			require.Equal(t, "OK", r.Errno, "op %d: %s", i, r.Message)
 			assert.Empty(t, r.Mismatch)
 		}
-		assert.Equal(t, TxtLock, res[0].State)
+		assert.Equal(t, LockedText, res[0].State)
 		assert.GreaterOrEqual(t, res[0].After.VmLck, text)
 		assert.Equal(t, limit-res[0].After.VmLck, res[0].After.Headroom, "Headroom = limit - VmLck")
 		assert.False(t, res[0].After.FutureLocked)
 		if len(ops) == 3 {
-			assert.Equal(t, TxtLock|ShlibLock, res[1].State)
+			assert.Equal(t, LockedText|LockedShlib, res[1].State)
 			assert.GreaterOrEqual(t, res[1].After.VmLck, text+shlib)
 			assert.Equal(t, limit-res[1].After.VmLck, res[1].After.Headroom)
 		}
 		last := res[len(res)-1]
-		assert.Equal(t, Op(0), last.State)
+		assert.Equal(t, Classes(0), last.State)
 		assert.Zero(t, last.After.VmLck)
 		assert.Empty(t, last.LockedAfter)
 	})
@@ -794,7 +814,7 @@ func TestGoRuntimeAndFutureLocks(t *testing.T) {
 		r.get(t, "status", &st)
 		assert.Greater(t, data, uint64(limit))
 		assert.Equal(t, "ENOMEM", errno)
-		assert.Equal(t, Op(0), st.State)
+		assert.Equal(t, Classes(0), st.State)
 		assert.False(t, st.FutureLocked)
 		assert.Zero(t, st.VmLck)
 		assert.Contains(t, r.values, "survived")
@@ -859,7 +879,7 @@ func TestGoRuntimeAndFutureLocks(t *testing.T) {
 		r.get(t, "root", &root)
 		r.get(t, "dropped", &dropped)
 		assert.True(t, root.CapIPCLock)
-		assert.Equal(t, DatLock, root.State)
+		assert.Equal(t, LockedData, root.State)
 		assert.True(t, root.FutureLocked)
 		assert.Equal(t, uint64(Unlimited), root.Headroom)
 		assert.Greater(t, root.VmLck, uint64(limit), "the runtime's data counts at its full size")
@@ -908,6 +928,7 @@ func main() {
 	}
 	fmt.Printf("state=%v vmlck=%d future=%v\n", plock.State(), st.VmLck, st.FutureLocked)
 }
+
 `
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644))
@@ -920,8 +941,47 @@ func main() {
 	run := exec.Command(filepath.Join(dir, "locked"))
 	out, err = run.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	m := regexp.MustCompile(`^state=TXTLOCK\|DATLOCK vmlck=(\d+) future=true\n$`).FindStringSubmatch(string(out))
+	m := regexp.MustCompile(`^state=text\+data vmlck=(\d+) future=true\n$`).FindStringSubmatch(string(out))
 	require.NotNil(t, m, "%s", out)
 	v, _ := strconv.ParseUint(m[1], 10, 64)
 	assert.Greater(t, v, uint64(0))
+}
+
+// TestOutsideModuleWithoutCgo builds a consumer module with CGO_ENABLED=0:
+// it compiles, and every call says that plock needs cgo on Linux.
+func TestOutsideModuleWithoutCgo(t *testing.T) {
+	repo, err := os.Getwd()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	gomod := "module example.com/nocgo\n\ngo 1.26\n\nrequire github.com/cplock/plock v0.0.0\n\n" +
+		"replace github.com/cplock/plock => " + repo + "\n"
+	main := `package main
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/cplock/plock"
+)
+
+func main() {
+	err := plock.Plock(plock.TxtLock)
+	_, serr := plock.Status()
+	fmt.Println(errors.Is(err, plock.ErrNoCgo), errors.Is(err, syscall.ENOSYS), errors.Is(serr, plock.ErrNoCgo))
+	fmt.Println(err)
+}
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644))
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	build := exec.Command(goTool, "build", "-o", "nocgo", ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build with CGO_ENABLED=0:\n%s", out)
+	out, err = exec.Command(filepath.Join(dir, "nocgo")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "true true true\nplock: not available in this build: it needs cgo "+
+		"(CGO_ENABLED=1 and a C compiler) on Linux\n", string(out))
 }

@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 package plock
 
 import (
@@ -60,10 +62,10 @@ func opByName(s string) (Op, bool) {
 }
 
 // caseLine is the line of a case: what runs and what it gave.
-func caseLine(id string, ops, res []string, state Op, segs []Segment) string {
+func caseLine(id string, ops, res []string, state Classes, segs []Segment) string {
 	var st []string
 	for _, bit := range []Op{TxtLock, DatLock, ShlibLock} {
-		if state&bit != 0 {
+		if state&Classes(bit) != 0 {
 			st = append(st, bit.String())
 		}
 	}

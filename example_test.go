@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 package plock_test
 
 import (
@@ -15,8 +17,8 @@ import (
 	"github.com/cplock/plock"
 )
 
-// Lock the program's text (its code) in memory, as os.plock(PLOCK_TEXT)
-// does in the Python tutorial.
+// Lock the program's text (its code) in memory. Any process may: it needs
+// no privilege while the text fits under RLIMIT_MEMLOCK.
 func ExamplePlock_text() {
 	if err := plock.Plock(plock.TxtLock); err != nil {
 		fmt.Println("cannot lock text:", err)
@@ -26,32 +28,43 @@ func ExamplePlock_text() {
 	if err := plock.Plock(plock.Unlock); err != nil {
 		fmt.Println(err)
 	}
-	// Output: locked: TXTLOCK
+	// Output: locked: text
 }
 
-// Lock the data segment: the heap, the stacks, and every later allocation.
+// Lock the data segment: the heap, the stacks, and every later allocation,
+// where Status says it is allowed. A Go program may lock data only with
+// CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK: under a finite limit the Go
+// runtime would abort once its heap outgrew it, so Plock refuses, with
+// ReasonStrict.
 func ExamplePlock_data() {
-	if err := plock.Plock(plock.DatLock); err != nil {
-		fmt.Println("cannot lock data:", err)
-		return
-	}
-	buf := make([]byte, 1<<20) // allocated after the lock: locked as it is touched
-	for i := range buf {
-		buf[i] = 1
-	}
 	st, err := plock.Status()
 	if err != nil {
 		fmt.Println(err)
+		return
 	}
-	fmt.Println("locked:", plock.State(), "future growth locked:", st.FutureLocked)
-	plock.Plock(plock.Unlock)
-	// Output: locked: DATLOCK future growth locked: true
+	allowed := st.CapIPCLock || st.MemlockSoft == plock.Unlimited
+	err = plock.Plock(plock.DatLock)
+	var pe *plock.Error
+	switch {
+	case err == nil:
+		buf := make([]byte, 1<<20) // allocated after the lock: locked as it is touched
+		for i := range buf {
+			buf[i] = 1
+		}
+		plock.Plock(plock.Unlock)
+	case errors.As(err, &pe) && pe.Reason == plock.ReasonStrict:
+		log.Print(err) // says how to grant CAP_IPC_LOCK
+	default:
+		fmt.Println(err)
+	}
+	fmt.Println("locked as Status predicted:", (err == nil) == allowed)
+	// Output: locked as Status predicted: true
 }
 
-// Lock text and data for a critical section, then unlock. Unlock removes
-// every lock; a second Unlock is EINVAL.
+// Lock for a critical section, then unlock. Unlock removes every lock; a
+// second Unlock is EINVAL.
 func ExamplePlock_unlock() {
-	if err := plock.Plock(plock.ProcLock); err != nil {
+	if err := plock.Plock(plock.TxtShlibLock); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -64,8 +77,8 @@ func ExamplePlock_unlock() {
 	err := plock.Plock(plock.Unlock)
 	fmt.Println(errors.Is(err, syscall.EINVAL), err)
 	// Output:
-	// locked: TXTLOCK|DATLOCK
-	// after unlock: UNLOCK
+	// locked: text+shlib
+	// after unlock: none
 	// true plock UNLOCK: invalid argument: nothing is locked
 }
 
@@ -77,14 +90,31 @@ func ExampleStatus() {
 		fmt.Println(err)
 		return
 	}
+	log.Print(st) // "this process: locked none, VmLck 0 B, RLIMIT_MEMLOCK 8.0 MiB ..."
 	switch {
 	case st.CapIPCLock || st.MemlockSoft == plock.Unlimited:
-		fmt.Println("any lock is possible")
+		log.Print("any lock is possible")
 	case st.MemlockSoft == 0:
-		fmt.Println("no lock is possible: RLIMIT_MEMLOCK is 0")
+		log.Print("no lock is possible: RLIMIT_MEMLOCK is 0")
 	default:
-		fmt.Printf("text and shared libraries, up to %d bytes\n", st.Headroom)
+		log.Printf("text and shared libraries, up to %d bytes", st.Headroom)
 	}
+	fmt.Println("locked so far:", st.State)
+	// Output: locked so far: none
+}
+
+// Error says why a call failed, as the C library decided it, with the
+// numbers behind it.
+func ExampleError() {
+	err := plock.Plock(plock.Unlock) // nothing is locked
+	var pe *plock.Error
+	if errors.As(err, &pe) {
+		fmt.Println(pe.Reason, pe.Err == syscall.EINVAL)
+		fmt.Println(err)
+	}
+	// Output:
+	// nothing true
+	// plock UNLOCK: invalid argument: nothing is locked
 }
 
 // Check support: the operations of <sys/lock.h> are all there, and Plock
@@ -134,8 +164,7 @@ func ExamplePlock_fallback() {
 	// Output: critical work done
 }
 
-// Lock one record of a file: seek to it, then lock its length from there,
-// as the lockf tutorial's partial_lock does.
+// Lock one record of a file: seek to it, then lock its length from there.
 func ExampleLockf() {
 	const recordSize = 100
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("plock-example-%d", os.Getpid()))
@@ -178,8 +207,7 @@ func ExampleLockf() {
 }
 
 // Wait for a lock, but not forever: LockfContext gives up when the context
-// ends, with context.DeadlineExceeded, as the lockf tutorial's
-// lock_timeout does with F_TLOCK and retries.
+// ends, with context.DeadlineExceeded.
 func ExampleLockfContext() {
 	path := filepath.Join(os.TempDir(), fmt.Sprintf("plock-example-ctx-%d", os.Getpid()))
 	defer os.Remove(path)
@@ -211,9 +239,16 @@ func ExampleSegments() {
 		fmt.Println(err)
 		return
 	}
+	var size [plock.NumClasses]uint64
 	for _, s := range segs {
-		if s.Class != plock.ClassOther {
-			fmt.Printf("%-10v %v %8d KiB locked=%v %s\n", s.Class, s.Prot, s.Size>>10, s.IsLocked, s.Path)
+		log.Printf("%-10v %v %8d KiB locked=%v %s", s.Class, s.Prot, s.Size>>10, s.IsLocked, s.Path)
+		size[s.Class] += s.Size
+	}
+	for c, n := range size {
+		if n > 0 {
+			fmt.Print(plock.Class(c), " ")
 		}
 	}
+	fmt.Println()
+	// Output: other text data stack shlib-text shlib-data
 }

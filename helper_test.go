@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 package plock
 
 // The test harness: helper processes and the smaps oracle.

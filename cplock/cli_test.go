@@ -148,13 +148,4 @@ func TestUnits(t *testing.T) {
 			t.Errorf("parseBytes(%q) = %d, want an error", s, n)
 		}
 	}
-	formatted := map[uint64]string{
-		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 132 << 10: "132 KiB", 1887437: "1.8 MiB",
-		8 << 20: "8.0 MiB", 1 << 30: "1.0 GiB", plock.Unlimited: "unlimited",
-	}
-	for n, want := range formatted {
-		if got := human(n); got != want {
-			t.Errorf("human(%d) = %q, want %q", n, got, want)
-		}
-	}
 }

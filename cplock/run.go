@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/cplock/plock/internal/bytesize"
+
 	"errors"
 	"fmt"
 	"io"
@@ -146,7 +148,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintf(stderr, "cplock: note: %s's later memory is locked too and counts "+
 				"against RLIMIT_MEMLOCK %s: after %s more, its mmap and malloc fail\n",
-				name, human(st.MemlockSoft), human(left))
+				name, bytesize.Format(st.MemlockSoft), bytesize.Format(left))
 		}
 	}
 	if *pidFile != "" {

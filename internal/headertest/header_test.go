@@ -11,6 +11,7 @@ package headertest
 import (
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/parser"
 	"go/token"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -159,6 +161,8 @@ func TestPrototypes(t *testing.T) {
 		"struct plock_segment * plock_segments(int, size_t *)",
 		"int plock_status(int, struct plock_status *)",
 		"const char * plock_segment_class_name(int)",
+		"int plock_ctl(int, int, int, struct plock_reason *)",
+		"const char * plock_why_name(int)",
 	}
 	for _, w := range want {
 		name := w[strings.LastIndex(w[:strings.Index(w, "(")], " ")+1 : strings.Index(w, "(")]
@@ -166,8 +170,8 @@ func TestPrototypes(t *testing.T) {
 	}
 	// bindings.go calls each with as many arguments as the prototype has.
 	calls := cgoCalls(t)
-	for fn, args := range map[string]int{"plock_flags": 2, "plock_state": 0, "plock_segments": 2,
-		"plock_status": 2, "plock_segment_class_name": 1} {
+	for fn, args := range map[string]int{"plock_ctl": 4, "plock_state": 0, "plock_segments": 2,
+		"plock_status": 2, "plock_segment_class_name": 1, "plock_why_name": 1} {
 		require.Contains(t, calls, fn, "bindings.go does not call %s", fn)
 		assert.Equal(t, args, calls[fn], "arguments of %s", fn)
 	}
@@ -196,27 +200,28 @@ func structFields(t *testing.T, a *cc.AST, tag string) map[string]cc.Type {
 // ("uint64", "Class", "C.GoString", ...) or "compare" for a comparison.
 func goUses(t *testing.T, fn, v string) map[string]string {
 	t.Helper()
-	f := parseBindings(t)
 	uses := map[string]string{}
-	for _, d := range f.Decls {
-		fd, ok := d.(*ast.FuncDecl)
-		if !ok || fd.Name.Name != fn {
-			continue
-		}
-		var stack []ast.Node
-		ast.Inspect(fd.Body, func(n ast.Node) bool {
-			if n == nil {
-				stack = stack[:len(stack)-1]
-				return true
+	for _, f := range parseBindings(t) {
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Name.Name != fn {
+				continue
 			}
-			if sel, ok := n.(*ast.SelectorExpr); ok {
-				if id, ok := sel.X.(*ast.Ident); ok && id.Name == v {
-					uses[sel.Sel.Name] = useOf(stack)
+			var stack []ast.Node
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				if n == nil {
+					stack = stack[:len(stack)-1]
+					return true
 				}
-			}
-			stack = append(stack, n)
-			return true
-		})
+				if sel, ok := n.(*ast.SelectorExpr); ok {
+					if id, ok := sel.X.(*ast.Ident); ok && id.Name == v {
+						uses[sel.Sel.Name] = useOf(stack)
+					}
+				}
+				stack = append(stack, n)
+				return true
+			})
+		}
 	}
 	require.NotEmpty(t, uses, "%s reads no field of %s", fn, v)
 	return uses
@@ -246,17 +251,27 @@ func useOf(stack []ast.Node) string {
 }
 
 var bindings struct {
-	f *ast.File
+	fset  *token.FileSet
+	files []*ast.File
 }
 
-func parseBindings(t *testing.T) *ast.File {
+// parseBindings parses the Go files of package plock for Linux with cgo
+// (the test files aside).
+func parseBindings(t *testing.T) []*ast.File {
 	t.Helper()
-	if bindings.f == nil {
-		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(repo, "bindings.go"), nil, parser.ParseComments)
+	if bindings.files == nil {
+		ctx := build.Default
+		ctx.GOOS, ctx.CgoEnabled = "linux", true
+		pkg, err := ctx.ImportDir(repo, 0)
 		require.NoError(t, err)
-		bindings.f = f
+		bindings.fset = token.NewFileSet()
+		for _, name := range append(pkg.GoFiles, pkg.CgoFiles...) {
+			f, err := parser.ParseFile(bindings.fset, filepath.Join(repo, name), nil, parser.ParseComments)
+			require.NoError(t, err)
+			bindings.files = append(bindings.files, f)
+		}
 	}
-	return bindings.f
+	return bindings.files
 }
 
 // preambleCall is a call of a function of <plock.h> in C source.
@@ -267,33 +282,34 @@ var preambleCall = regexp.MustCompile(`\b(plock_[a-z_]+)\(([^()]*)\)`)
 // compiles against the same header.
 func cgoCalls(t *testing.T) map[string]int {
 	calls := map[string]int{}
-	f := parseBindings(t)
-	for _, imp := range f.Imports {
-		if imp.Path.Value != `"C"` {
-			continue
-		}
-		for _, d := range f.Decls {
-			if g, ok := d.(*ast.GenDecl); ok && len(g.Specs) == 1 && g.Specs[0] == imp && g.Doc != nil {
-				for _, m := range preambleCall.FindAllStringSubmatch(g.Doc.Text(), -1) {
-					n := 0
-					if strings.TrimSpace(m[2]) != "" {
-						n = strings.Count(m[2], ",") + 1
+	for _, f := range parseBindings(t) {
+		for _, imp := range f.Imports {
+			if imp.Path.Value != `"C"` {
+				continue
+			}
+			for _, d := range f.Decls {
+				if g, ok := d.(*ast.GenDecl); ok && len(g.Specs) == 1 && g.Specs[0] == imp && g.Doc != nil {
+					for _, m := range preambleCall.FindAllStringSubmatch(g.Doc.Text(), -1) {
+						n := 0
+						if strings.TrimSpace(m[2]) != "" {
+							n = strings.Count(m[2], ",") + 1
+						}
+						calls[m[1]] = n
 					}
-					calls[m[1]] = n
 				}
 			}
 		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok {
+				if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
+					if id, ok := sel.X.(*ast.Ident); ok && id.Name == "C" {
+						calls[sel.Sel.Name] = len(c.Args)
+					}
+				}
+			}
+			return true
+		})
 	}
-	ast.Inspect(f, func(n ast.Node) bool {
-		if c, ok := n.(*ast.CallExpr); ok {
-			if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
-				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "C" {
-					calls[sel.Sel.Name] = len(c.Args)
-				}
-			}
-		}
-		return true
-	})
 	return calls
 }
 
@@ -306,7 +322,7 @@ func compatible(ty cc.Type, use string) bool {
 		return unsigned && ty.Size() == 8
 	case "uint32":
 		return unsigned && ty.Size() == 4
-	case "Class", "Prot", "Op", "int", "compare":
+	case "Class", "Prot", "Op", "int", "compare", "Classes", "Reason", "ptraceCause", "syscall.Errno":
 		return cc.IsIntegerType(ty) && cc.IsSignedInteger(ty) && ty.Size() == 4
 	case "C.GoString":
 		p, ok := ty.(*cc.PointerType)
@@ -331,6 +347,10 @@ func TestStructs(t *testing.T) {
 		{"plock_status", "StatusOf", "st", map[string]string{
 			"state": "int", "future": "int", "cap_ipc_lock": "int", "vmlck": "uint64_t",
 			"memlock_cur": "uint64_t", "memlock_max": "uint64_t", "headroom": "uint64_t"}},
+		{"plock_reason", "reasonError", "why", map[string]string{
+			"why": "int", "err": "int", "op": "int", "classes": "int", "flags": "int",
+			"cap_ipc_lock": "int", "cause": "int", "detail": "int", "need": "uint64_t",
+			"vmlck": "uint64_t", "memlock": "uint64_t", "unrestored": "uint64_t"}},
 	} {
 		fields := structFields(t, a, c.tag)
 		got := map[string]string{}
@@ -387,6 +407,86 @@ func TestCompile(t *testing.T) {
 				assert.NoError(t, err, "%s -std=%s:\n%s", m.tool, m.std, out)
 				assert.Empty(t, string(out))
 			})
+		}
+	}
+}
+
+// goConstants returns every constant of package plock whose value is
+// written as an integer literal, by name: what go doc shows.
+func goConstants(t *testing.T) map[string]int64 {
+	consts := map[string]int64{}
+	for _, f := range parseBindings(t) {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, s := range g.Specs {
+				vs := s.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if i >= len(vs.Values) {
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.INT {
+						v, err := strconv.ParseInt(lit.Value, 0, 64)
+						require.NoError(t, err, name.Name)
+						consts[name.Name] = v
+					}
+				}
+			}
+		}
+	}
+	return consts
+}
+
+// TestGoConstants: every constant the Go package writes as a number equals
+// the macro of the headers it stands for, and every macro of a family has
+// its Go constant. A wrong number in Go fails here.
+func TestGoConstants(t *testing.T) {
+	a := translate(t, "#include <plock.h>\n#include <unistd.h>\n")
+	goc := goConstants(t)
+	pairs := map[string]string{
+		"Unlock": "UNLOCK", "ProcLock": "PROCLOCK", "TxtLock": "TXTLOCK", "DatLock": "DATLOCK",
+		"ShlibLock": "SHLIBLOCK", "ProcShlibLock": "PROCSHLIBLOCK", "TxtShlibLock": "TXTSHLIBLOCK",
+		"DatShlibLock": "DATSHLIBLOCK",
+		"LockedText":   "TXTLOCK", "LockedData": "DATLOCK", "LockedShlib": "SHLIBLOCK",
+		"ClassOther": "PLOCK_SEG_OTHER", "ClassText": "PLOCK_SEG_TEXT", "ClassData": "PLOCK_SEG_DATA",
+		"ClassStack": "PLOCK_SEG_STACK", "ClassShlibText": "PLOCK_SEG_SHLIB_TEXT",
+		"ClassShlibData": "PLOCK_SEG_SHLIB_DATA", "NumClasses": "PLOCK_SEG_NCLASS",
+		"ProtRead": "PLOCK_PROT_READ", "ProtWrite": "PLOCK_PROT_WRITE", "ProtExec": "PLOCK_PROT_EXEC",
+		"ProtShared":   "PLOCK_PROT_SHARED",
+		"strictFuture": "PLOCK_STRICT_FUTURE", "atEntry": "PLOCK_AT_ENTRY",
+		"reasonRollback": "PLOCK_REASON_ROLLBACK",
+		"ReasonNone":     "PLOCK_WHY_NONE", "ReasonBadOp": "PLOCK_WHY_BADOP", "ReasonLocked": "PLOCK_WHY_LOCKED",
+		"ReasonNothing": "PLOCK_WHY_NOTHING", "ReasonNoShlib": "PLOCK_WHY_NOSHLIB",
+		"ReasonVfork": "PLOCK_WHY_VFORK", "ReasonStrict": "PLOCK_WHY_STRICT",
+		"ReasonZeroLimit": "PLOCK_WHY_ZEROLIMIT", "ReasonLimit": "PLOCK_WHY_LIMIT",
+		"ReasonNoMem": "PLOCK_WHY_NOMEM", "ReasonNoProc": "PLOCK_WHY_NOPROC", "ReasonGone": "PLOCK_WHY_GONE",
+		"ReasonPtrace": "PLOCK_WHY_PTRACE", "ReasonUnsupported": "PLOCK_WHY_UNSUPPORTED",
+		"ReasonSystem": "PLOCK_WHY_SYSTEM", "numReasons": "PLOCK_WHY_NREASON",
+		"ptraceUnknown": "PLOCK_PTRACE_UNKNOWN", "ptraceSelf": "PLOCK_PTRACE_SELF",
+		"ptraceKthread": "PLOCK_PTRACE_KTHREAD", "ptraceExiting": "PLOCK_PTRACE_EXITING",
+		"ptraceTraced": "PLOCK_PTRACE_TRACED", "ptraceOtherUser": "PLOCK_PTRACE_OTHER_USER",
+		"ptraceCaps": "PLOCK_PTRACE_CAPS", "ptraceNodump": "PLOCK_PTRACE_NODUMP",
+		"ptraceYama": "PLOCK_PTRACE_YAMA", "ptraceSeccomp": "PLOCK_PTRACE_SECCOMP",
+		"numPtraceCauses": "PLOCK_PTRACE_NCAUSE",
+		"LockfUnlock":     "F_ULOCK", "LockfLock": "F_LOCK", "LockfTryLock": "F_TLOCK", "LockfTest": "F_TEST",
+	}
+	covered := map[string]bool{}
+	for g, m := range pairs {
+		v, ok := goc[g]
+		if !assert.True(t, ok, "plock.%s is not written as a number in Go", g) {
+			continue
+		}
+		assert.Equal(t, macroInt(t, a, m), v, "plock.%s = %d, but %s = %d", g, v, m, macroInt(t, a, m))
+		covered[m] = true
+	}
+	assert.Equal(t, uint64(plock.Unlimited), uint64(macroInt(t, a, "PLOCK_UNLIMITED")))
+	// Every macro of the families the Go package mirrors has its constant.
+	family := regexp.MustCompile(`^(PLOCK_(SEG|PROT|WHY|PTRACE|REASON)_[A-Z_]+|PLOCK_STRICT_FUTURE|PLOCK_AT_ENTRY|[A-Z]*LOCK)$`)
+	for name := range a.Macros {
+		if family.MatchString(name) && !covered[name] && name != "PLOCK_UNLIMITED" {
+			t.Errorf("%s of <plock.h> has no Go constant", name)
 		}
 	}
 }

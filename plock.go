@@ -1,0 +1,93 @@
+//go:build linux && cgo
+
+package plock
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/include -I${SRCDIR} -std=gnu11
+#cgo LDFLAGS: -lpthread
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <plock.h>
+
+// plock_ctl, and its errno: one cgo call.
+static int plock_ctl_go(int pid, int op, int flags, struct plock_reason *why)
+{
+	return plock_ctl(pid, op, flags, why) == 0 ? 0 : errno;
+}
+*/
+import "C"
+
+import (
+	"syscall"
+)
+
+// Flags of plock_ctl (<plock.h>).
+const (
+	strictFuture = 1 // PLOCK_STRICT_FUTURE
+	atEntry      = 2 // PLOCK_AT_ENTRY
+)
+
+// Plock locks or unlocks segments of the calling process in memory, with
+// the System V semantics of plock(2): see the package documentation. A
+// failure is an *Error that says why and what would make the call succeed.
+//
+// It differs from C's plock in one way: a data lock (DatLock, ProcLock and
+// their shared-library forms) by a process without CAP_IPC_LOCK whose
+// RLIMIT_MEMLOCK is finite fails with ENOMEM and changes nothing, because
+// the Go runtime would abort at its next heap growth.
+func Plock(op Op) error { return plock(op, true) }
+
+// plock is plock_ctl(0, op, PLOCK_STRICT_FUTURE) when strict, and C's
+// plock(op) otherwise; the tests call the latter to show what the strict
+// flag prevents.
+func plock(op Op, strict bool) error {
+	var flags C.int
+	if strict {
+		flags = strictFuture
+	}
+	var why C.struct_plock_reason
+	if ctl(0, op, flags, &why) {
+		return nil
+	}
+	return reasonError(op, 0, &why)
+}
+
+// ctl is plock_ctl(pid, op, flags, why): it reports whether the call
+// succeeded, and *why says why not.
+func ctl(pid int, op Op, flags C.int, why *C.struct_plock_reason) bool {
+	return C.plock_ctl_go(C.int(pid), C.int(op), flags, why) == 0
+}
+
+// State returns the classes Plock has locked in the calling process.
+func State() Classes {
+	return Classes(C.plock_state())
+}
+
+// reasonError is the error of a failed plock_ctl on process pid (0: the
+// caller), as its struct plock_reason tells it.
+func reasonError(_ Op, pid int, why *C.struct_plock_reason) error {
+	e := &Error{
+		Op:         Op(why.op), // op, as plock_ctl received it
+		PID:        pid,
+		Err:        syscall.Errno(why.err),
+		Reason:     Reason(why.why),
+		Classes:    Classes(why.classes),
+		Need:       uint64(why.need),
+		VmLck:      uint64(why.vmlck),
+		Memlock:    uint64(why.memlock),
+		CapIPCLock: why.cap_ipc_lock != 0,
+		cause:      ptraceCause(why.cause),
+		detail:     int(why.detail),
+	}
+	if why.flags&reasonRollback != 0 {
+		e.Unrestored = uint64(why.unrestored)
+	}
+	return e
+}
+
+// reasonName is plock_why_name.
+func reasonName(r Reason) string { return C.GoString(C.plock_why_name(C.int(r))) }
+
+// className is plock_segment_class_name.
+func className(c Class) string { return C.GoString(C.plock_segment_class_name(C.int(c))) }
