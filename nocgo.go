@@ -17,6 +17,9 @@ func Plock(op Op) error { return ErrNoCgo }
 // State returns no class.
 func State() Classes { return 0 }
 
+// Classes needs the C library's table of the ops: none without it.
+func (op Op) Classes() Classes { return 0 }
+
 // Segments returns ErrNoCgo.
 func Segments() ([]Segment, error) { return nil, ErrNoCgo }
 

@@ -21,6 +21,9 @@ const (
 	DatShlibLock  Op = 12 // DatLock and ShlibLock
 )
 
+// Ops are the operations that lock, in the order of their values.
+var Ops = []Op{ProcLock, TxtLock, DatLock, ShlibLock, ProcShlibLock, TxtShlibLock, DatShlibLock}
+
 var opNames = map[Op]string{
 	Unlock:        "UNLOCK",
 	ProcLock:      "PROCLOCK",

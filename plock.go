@@ -59,6 +59,17 @@ func ctl(pid int, op Op, flags C.int, why *C.struct_plock_reason) bool {
 	return C.plock_ctl_go(C.int(pid), C.int(op), flags, why) == 0
 }
 
+// Classes returns the classes op locks (ProcLock: text and data), as the C
+// library's one table of the ops says; none for Unlock and for a value that
+// is no operation.
+func (op Op) Classes() Classes {
+	c := C.plock_op_classes(C.int(op))
+	if c < 0 {
+		return 0
+	}
+	return Classes(c)
+}
+
 // State returns the classes Plock has locked in the calling process.
 func State() Classes {
 	return Classes(C.plock_state())

@@ -46,7 +46,7 @@ func cmdLock(args []string, stdout io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(stdout, "process %d%s: %v applied; VmLck %s\n", pid, comm(pid), op, bytesize.Format(st.VmLck))
-	if locksData(op) && !st.CapIPCLock && st.MemlockSoft != plock.Unlimited {
+	if op.Classes().Has(plock.LockedData) && !st.CapIPCLock && st.MemlockSoft != plock.Unlimited {
 		fmt.Fprintf(stdout, "note: its later memory is locked too and counts against its "+
 			"RLIMIT_MEMLOCK %s: after %s more, its mmap and malloc fail\n",
 			bytesize.Format(st.MemlockSoft), bytesize.Format(st.Headroom))
