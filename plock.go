@@ -10,10 +10,15 @@ package plock
 #include <unistd.h>
 #include <plock.h>
 
-// plock_ctl, and its errno: one cgo call.
-static int plock_ctl_go(int pid, int op, int flags, struct plock_reason *why)
+// plock_ctl in one cgo call.  The reason comes back by value, so that Go
+// keeps it on its stack: a refused call allocates nothing but its error.
+// why.err is 0 on success.
+static struct plock_reason plock_ctl_go(int pid, int op, int flags)
 {
-	return plock_ctl(pid, op, flags, why) == 0 ? 0 : errno;
+	struct plock_reason why;
+
+	(void)plock_ctl(pid, op, flags, &why);
+	return why;
 }
 */
 import "C"
@@ -46,17 +51,17 @@ func plock(op Op, strict bool) error {
 	if strict {
 		flags = strictFuture
 	}
-	var why C.struct_plock_reason
-	if ctl(0, op, flags, &why) {
+	why := ctl(0, op, flags)
+	if why.err == 0 {
 		return nil
 	}
 	return reasonError(op, 0, &why)
 }
 
-// ctl is plock_ctl(pid, op, flags, why): it reports whether the call
-// succeeded, and *why says why not.
-func ctl(pid int, op Op, flags C.int, why *C.struct_plock_reason) bool {
-	return C.plock_ctl_go(C.int(pid), C.int(op), flags, why) == 0
+// ctl is plock_ctl(pid, op, flags, &why): why.err is 0 if the call
+// succeeded, and why says why not.
+func ctl(pid int, op Op, flags C.int) C.struct_plock_reason {
+	return C.plock_ctl_go(C.int(pid), C.int(op), flags)
 }
 
 // Classes returns the classes op locks (ProcLock: text and data), as the C

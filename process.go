@@ -38,8 +38,8 @@ func LockProcess(pid int, op Op) error {
 	if op != Unlock && goProgram(pid) {
 		flags = strictFuture
 	}
-	var why C.struct_plock_reason
-	if ctl(pid, op, flags, &why) {
+	why := ctl(pid, op, flags)
+	if why.err == 0 {
 		return nil
 	}
 	return reasonError(op, pid, &why)
@@ -81,8 +81,8 @@ func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error {
 	if goProgram(pid) {
 		flags |= strictFuture
 	}
-	var why C.struct_plock_reason
-	if ctl(pid, op, flags, &why) {
+	why := ctl(pid, op, flags)
+	if why.err == 0 {
 		return nil
 	}
 	err := reasonError(op, pid, &why)
