@@ -6,9 +6,9 @@ package plock
 //
 // Every test that locks memory, changes credentials or needs a second
 // process runs the test binary itself again as a helper process (never a
-// fork in Go): helperCmd starts os.Args[0] with -test.run=^TestHelperProcess$
-// and the helper's name in $PLOCK_TEST_HELPER; TestHelperProcess runs that
-// helper, which reports to the parent in lines "@@ KEY VALUE" on stdout.
+// fork in Go): helperCmd starts os.Args[0] with the helper's name in
+// $PLOCK_TEST_HELPER; TestMain runs that helper instead of the tests, and it
+// reports to the parent in lines "@@ KEY VALUE" on stdout.
 
 import (
 	"bufio"
@@ -37,13 +37,9 @@ const (
 // report and returns; a helper that cannot go on calls fail.
 var helpers = map[string]func(arg string){}
 
-// TestHelperProcess is the entry point of helper processes. Run by go test,
-// with no helper named, it has nothing to do.
-func TestHelperProcess(t *testing.T) {
-	name := os.Getenv(helperEnv)
-	if name == "" {
-		return
-	}
+// helperMain is the entry point of helper processes: TestMain calls it when
+// $PLOCK_TEST_HELPER names one, and the process runs no test.
+func helperMain(name string) {
 	fn, ok := helpers[name]
 	if !ok {
 		fail("no helper %q", name)
@@ -84,7 +80,7 @@ type helperOpts struct {
 // helperCmd returns the command that runs helper name with arg.
 func helperCmd(t testing.TB, name, arg string, o helperOpts) *exec.Cmd {
 	t.Helper()
-	args := []string{"-test.run=^TestHelperProcess$", "-test.count=1"}
+	args := []string{"-test.run=^$"} // no test, should TestMain ever get there
 	var cmd *exec.Cmd
 	if o.unprivileged {
 		bin := unprivilegedBinary(t)
@@ -200,6 +196,10 @@ func copyFile(src, dst string, mode os.FileMode) error {
 }
 
 func TestMain(m *testing.M) {
+	if name := os.Getenv(helperEnv); name != "" {
+		helperMain(name)
+		os.Exit(0)
+	}
 	code := m.Run()
 	if unpriv.dir != "" {
 		os.RemoveAll(unpriv.dir)
