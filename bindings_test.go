@@ -22,7 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// ---- the model of SPEC.md's state rules, independent of bindings.go
+// ---- the model of the contract's state rules (docs/CONTRACT.md), written
+// here again on purpose: the tests' oracle, independent of the C library
 
 var validOps = []Op{Unlock, ProcLock, TxtLock, DatLock, ShlibLock, ProcShlibLock, TxtShlibLock, DatShlibLock}
 
@@ -44,7 +45,7 @@ var modelClasses = map[Op]Classes{
 	DatShlibLock:  LockedData | LockedShlib,
 }
 
-// modelStep is SPEC.md's "State and the EINVAL rules" for a dynamic
+// modelStep is the contract's "State and EINVAL" for a dynamic
 // program run with CAP_IPC_LOCK.
 func modelStep(state Classes, op Op) (Classes, string) {
 	c, ok := modelClasses[op]
@@ -755,7 +756,7 @@ const runtimeAbort = "fatal error: runtime: cannot map pages in arena address sp
 // abortRE matches how the runtime dies, with exit status 2, when the kernel
 // refuses it memory (mmap fails with EAGAIN, errno 11, under MCL_FUTURE).
 // Which of four messages it prints depends on which mapping fails first:
-// mostly the pages of a heap arena it has reserved (the fatal error SPEC.md
+// mostly the pages of a heap arena it has reserved (the fatal error docs/CONTRACT.md
 // quotes); the reservation of a new arena ("out of memory"); memory for the
 // runtime's own metadata, where it exits without a fatal error; or the
 // stack of a new OS thread (8 MiB, counted whole against the limit), where
