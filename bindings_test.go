@@ -274,6 +274,7 @@ func parallel(n int, f func(i int)) {
 // a fresh process, and checks each result, each state and, after each
 // success, the locks of every segment against the model.
 func TestModel(t *testing.T) {
+	needRoot(t)
 	seqs := modelSequences()
 	var mu sync.Mutex
 	parallel(len(seqs), func(i int) {
@@ -362,6 +363,7 @@ func TestNames(t *testing.T) {
 // ---- Status, Segments and StatusOf another process
 
 func TestStatus(t *testing.T) {
+	needRoot(t)
 	st, err := Status()
 	require.NoError(t, err)
 	assert.True(t, st.Self)
@@ -530,6 +532,7 @@ func mySizes(t *testing.T) map[Class]uint64 {
 var needRE = regexp.MustCompile(`raise it to at least [^(]*\(ulimit -l \d+, LimitMEMLOCK=(\d+)\)`)
 
 func TestUnprivileged(t *testing.T) {
+	needRoot(t)
 	sz := mySizes(t)
 	text, shlib := sz[ClassText], sz[ClassShlibText]+sz[ClassShlibData]
 	t.Logf("text %d bytes, shared libraries %d bytes", text, shlib)
@@ -796,6 +799,7 @@ func requireAbort(t *testing.T, r *helperResult) {
 }
 
 func TestGoRuntimeAndFutureLocks(t *testing.T) {
+	needRoot(t)
 	const limit = 8 << 20
 	unpriv := helperOpts{unprivileged: true, memlock: limit}
 
@@ -903,6 +907,7 @@ func lookPath(t *testing.T, name string) string {
 // this one through a replace directive, with plain go build, runs it and
 // checks that it locked its memory.
 func TestOutsideModule(t *testing.T) {
+	needRoot(t)
 	repo, err := os.Getwd()
 	require.NoError(t, err)
 	dir := t.TempDir()

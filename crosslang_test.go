@@ -114,6 +114,7 @@ func init() {
 }
 
 func TestCrossLanguageCases(t *testing.T) {
+	needRoot(t)
 	cases := readCases(t)
 	lines := make([]string, len(cases))
 	parallel(len(cases), func(i int) {

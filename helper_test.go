@@ -297,3 +297,13 @@ func lockedRanges(maps []smapsEntry) []string {
 	}
 	return r
 }
+
+// needRoot skips t, with one line saying so, unless the tests run as root:
+// they lock more than a default RLIMIT_MEMLOCK allows, or start helpers as
+// another user. CI runs as root and fails if anything skipped.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (CAP_IPC_LOCK, setpriv to another user); run as root to test it")
+	}
+}

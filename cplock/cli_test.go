@@ -74,6 +74,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
+	needRoot(t)
 	// Root here has CAP_IPC_LOCK: anything goes.
 	r := cplock(t, "check", "--bytes", "1G")
 	r.expect(t, 0)

@@ -15,6 +15,7 @@ import (
 // A process that locked its data itself: status shows data and stack
 // locked, text not.
 func TestStatusOfDataLockedProcess(t *testing.T) {
+	needRoot(t)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +143,7 @@ func TestStatusJSONAgreesWithTable(t *testing.T) {
 
 // Status of cplock itself: the caller's own future growth is known.
 func TestStatusSelf(t *testing.T) {
+	needRoot(t)
 	r := cplock(t, "status", "--json")
 	r.expect(t, 0)
 	if !strings.Contains(r.stdout, `"future_locked": false`) {
@@ -159,6 +161,7 @@ func TestStatusSelf(t *testing.T) {
 }
 
 func TestStatusErrors(t *testing.T) {
+	needRoot(t)
 	// No such process: beyond pid_max.
 	cplock(t, "status", "2147483647").expect(t, 1, "cplock: no process with PID 2147483647\n")
 	// A process of root, inspected by uid 65534.
