@@ -108,6 +108,8 @@ int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max);
 int pl_proc_cap_ipc_lock(pid_t pid, int *has);
 int pl_proc_open(pid_t pid, const char *file, int *fd);
 int pl_proc_errno(pid_t pid, int err);
+int pl_proc_auxv(pid_t pid, unsigned long type, uintptr_t *value);
+int pl_read_file(const char *path, char *buf, size_t size, size_t *len);
 
 /*
  * The process whose memory a call locks: the caller, or another process

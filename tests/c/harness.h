@@ -20,6 +20,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int h_passed, h_failed;
 static int h_bad;		/* failed CHECKs in the current test */
@@ -88,6 +90,31 @@ static inline int h_end(void)
 	printf("%s %d - %s\n", h_bad == 0 ? "ok" : "not ok", h_passed + h_failed, h_name);
 	fflush(stdout);
 	return h_bad == 0;
+}
+
+/*
+ * Runs fn as the test name in a child process of its own, so that what it
+ * changes (limits, capabilities, a seccomp filter, a mount namespace) stays
+ * there.  A failed CHECK in the child (its message is printed there), or
+ * its death, fails the test.
+ */
+static inline void h_child(const char *name, void (*fn)(void))
+{
+	pid_t pid;
+	int status = 0;
+
+	h_begin(name);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		fn();
+		fflush(NULL);
+		_exit(h_bad == 0 ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid, "fork or wait failed");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the test's child failed (status 0x%x; its messages are above)", status);
+	h_end();
 }
 
 /* The plan; the suite's name is prove's, from the command line. */
