@@ -177,14 +177,15 @@ demo: $(B)/cplock
 #               linearized against the contract's state machine
 #   tsan        the stress test (4,000 calls) and test_threads under ThreadSanitizer
 #   bigmaps     60,000 mappings, and vm.max_map_count itself
-#   python      tests/python (unittest), when that directory exists
+#   py          tests/python (unittest), when that directory exists (not "python":
+#               prove would take the python/ directory for a directory of tests)
 CT        = tests/c
 CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need \
 	    mappings noproc \
 	    remote
 TESTS = $(CT_NAMES:%=c/%) c/headers $(CT_NAMES:%=c-asan/%) c-valgrind/model install \
 	go/package go/headertest go/race crosslang cmd fuzz/seeds-asan fuzz/fuzz-20s \
-	stress tsan/stress tsan/threads bigmaps $(if $(wildcard tests/python),python)
+	stress tsan/stress tsan/threads bigmaps $(if $(wildcard tests/python),py/package)
 
 # What each suite runs, built before prove starts.
 BUILT_c          = $(CT_NAMES:%=$(B)/c/test_%) $(LIBA)
