@@ -63,12 +63,10 @@ func opByName(s string) (Op, bool) {
 
 // caseLine is the line of a case: what runs and what it gave.
 func caseLine(id string, ops, res []string, state Classes, segs []Segment) string {
-	// The table names the classes by the ops that lock one each, whose
-	// values the bits of Classes have.
 	var st []string
-	for _, bit := range []Classes{Text, Data, Shlib} {
-		if state&bit != 0 {
-			st = append(st, Op(bit).String())
+	for _, bit := range []Op{TxtLock, DatLock, ShlibLock} {
+		if state&Classes(bit) != 0 {
+			st = append(st, bit.String())
 		}
 	}
 	if len(st) == 0 {
@@ -116,7 +114,7 @@ func init() {
 }
 
 func TestCrossLanguageCases(t *testing.T) {
-	needRoot(t, "the cases lock data, which needs CAP_IPC_LOCK")
+	needRoot(t)
 	cases := readCases(t)
 	lines := make([]string, len(cases))
 	parallel(len(cases), func(i int) {

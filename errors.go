@@ -2,194 +2,223 @@ package plock
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/cplock/plock/internal/bytesize"
+	"github.com/cplock/plock/internal/remedy"
 )
 
-// Reason is why a call of Plock (or LockProcess) failed, as the C library
-// decided it where it decided the outcome (struct plock_reason of
-// <plock.h>). Each reason comes with one errno, named below.
+// ErrNoCgo is the error of every call of a build without cgo or for a
+// system other than Linux: plock compiles its C library with cgo, on Linux
+// only. It wraps syscall.ENOSYS.
+var ErrNoCgo error = noCgoError{}
+
+type noCgoError struct{}
+
+func (noCgoError) Error() string {
+	return "plock: not available in this build: it needs cgo (CGO_ENABLED=1 and a C compiler) on Linux"
+}
+
+func (noCgoError) Unwrap() error { return syscall.ENOSYS }
+
+// Reason says why a call failed, as the C library decided it: the
+// PLOCK_WHY_* values of <plock.h>. Each comes with one errno.
 type Reason int
 
 // The reasons.
 const (
+	ReasonNone        Reason = 0  // the call succeeded
 	ReasonBadOp       Reason = 1  // EINVAL: no operation of <sys/lock.h>
 	ReasonLocked      Reason = 2  // EINVAL: Error.Classes are locked already
 	ReasonNothing     Reason = 3  // EINVAL: Unlock, and nothing is locked
-	ReasonNoShlib     Reason = 4  // EINVAL: a shared-library lock, and the program has none (static)
-	ReasonVfork       Reason = 5  // EINVAL: called between vfork and exec, in the parent's memory
-	ReasonStrict      Reason = 6  // ENOMEM: a data lock refused for the Go runtime's sake
-	ReasonZeroLimit   Reason = 7  // EPERM: RLIMIT_MEMLOCK is 0, and no CAP_IPC_LOCK
-	ReasonLimit       Reason = 8  // ENOMEM: Error.Need bytes do not fit under RLIMIT_MEMLOCK
-	ReasonNoMem       Reason = 9  // ENOMEM: no limit applies, but the system could not lock Error.Need bytes
-	ReasonNoProc      Reason = 10 // ENOENT, EACCES...: /proc/PID/maps cannot be read (no /proc)
+	ReasonNoShlib     Reason = 4  // EINVAL: a shared-library op, and the program has none
+	ReasonVfork       Reason = 5  // EINVAL: called between vfork and exec
+	ReasonStrict      Reason = 6  // ENOMEM: a data lock of a Go program under a finite limit, refused
+	ReasonZeroLimit   Reason = 7  // EPERM: RLIMIT_MEMLOCK is 0 and no CAP_IPC_LOCK
+	ReasonLimit       Reason = 8  // ENOMEM: Error.Need does not fit under Error.Memlock
+	ReasonNoMem       Reason = 9  // ENOMEM: no limit applies, but the system could not lock Error.Need
+	ReasonNoProc      Reason = 10 // /proc/PID/maps could not be read (no /proc)
 	ReasonGone        Reason = 11 // ESRCH: no such process, or it exited
 	ReasonPtrace      Reason = 12 // EPERM: the kernel refused to let the caller trace the process
 	ReasonUnsupported Reason = 13 // ENOSYS: locking another process is not supported on this architecture
-	ReasonSystem      Reason = 14 // any errno: the kernel refused, for none of the reasons above
+	ReasonSystem      Reason = 14 // Error.Err from the kernel, none of the above
+	numReasons               = 15
 )
 
-// Bits of struct plock_reason's flags.
+// String returns the C library's name of r without its prefix, in lower
+// case ("locked", "limit", ...), and "?" for any other value.
+func (r Reason) String() string { return reasonName(r) }
+
+// ptraceCause is why the kernel refused to trace a process: the
+// PLOCK_PTRACE_* values of <plock.h>.
+type ptraceCause int
+
 const (
-	reasonRollback = 1 // PLOCK_REASON_ROLLBACK: the kernel refused a step of the rollback
+	ptraceUnknown   ptraceCause = 0
+	ptraceSelf      ptraceCause = 1
+	ptraceKthread   ptraceCause = 2
+	ptraceExiting   ptraceCause = 3
+	ptraceTraced    ptraceCause = 4
+	ptraceOtherUser ptraceCause = 5
+	ptraceCaps      ptraceCause = 6
+	ptraceNodump    ptraceCause = 7
+	ptraceYama      ptraceCause = 8
+	ptraceSeccomp   ptraceCause = 9
+	numPtraceCauses             = 10
 )
 
-// Error is the error of a failed Plock, LockProcess or StartLocked. It wraps
-// the syscall.Errno, so errors.Is(err, syscall.EINVAL) holds, and for EPERM
-// errors.Is(err, fs.ErrPermission). Its message says why the call failed
-// and what would make it succeed; its fields say the same for a program.
-//
-// The error of a call that the state refused (EINVAL, with no system call)
-// is made once and shared by the calls refused the same way: read an
-// Error, do not modify it.
+// reasonRollback is PLOCK_REASON_ROLLBACK, a bit of plock_reason.flags.
+const reasonRollback = 1
+
+// Error is the error of a failed Plock, LockProcess or StartLocked: what
+// the C library reported. It wraps the syscall.Errno, so errors.Is(err,
+// syscall.EINVAL) and, for EPERM, errors.Is(err, fs.ErrPermission) hold.
+// Its message says why the call failed and what would make it succeed.
 type Error struct {
 	Op     Op            // the operation that failed
-	PID    int           // the process it was applied to; 0 for the caller
+	PID    int           // the process; 0 for the caller
 	Err    syscall.Errno // EINVAL, EPERM, ENOMEM, ESRCH, ...
-	Reason Reason        // why, as the C library decided it
+	Reason Reason        // why
 
-	// Classes are the classes in the way (ReasonLocked), or else the
-	// classes Op locks.
+	// Classes, for ReasonLocked, are the classes locked already;
+	// otherwise the classes Op locks.
 	Classes Classes
 
-	// Need is the RLIMIT_MEMLOCK that the call needs, in bytes: what is
-	// locked already plus what Op would lock (ReasonZeroLimit,
-	// ReasonLimit, ReasonNoMem, ReasonStrict).
+	// For ReasonZeroLimit, ReasonLimit, ReasonNoMem and ReasonStrict:
+	// Need is the bytes RLIMIT_MEMLOCK must allow (VmLck plus every
+	// mapping Op would lock that is not locked), VmLck what was locked
+	// before the call, Memlock the RLIMIT_MEMLOCK soft limit (or
+	// Unlimited), CapIPCLock whether the process has CAP_IPC_LOCK.
 	Need       uint64
-	VmLck      uint64 // bytes the kernel counted as locked before the call
-	Memlock    uint64 // the RLIMIT_MEMLOCK soft limit, or Unlimited
-	CapIPCLock bool   // the process has CAP_IPC_LOCK
+	VmLck      uint64
+	Memlock    uint64
+	CapIPCLock bool
 
-	// RollbackFailed says that the kernel refused a step of undoing the
-	// call itself, so the call did change something: Unrestored bytes
-	// that were locked before it are not locked any more. State and
-	// Segments say what is locked now.
-	RollbackFailed bool
-	Unrestored     uint64
+	// Unrestored is the bytes that were locked before the call and that
+	// the kernel refused to lock again when the call undid its work
+	// (0 when the rollback was complete).
+	Unrestored uint64
 
-	// ReasonPtrace: why the kernel refused to let the caller trace the
-	// process (PLOCK_PTRACE_*), and its detail. Kept as numbers, so that
-	// an Error holds no pointer and costs the garbage collector nothing.
-	ptraceCause, ptraceDetail int32
+	cause  ptraceCause // ReasonPtrace: why
+	detail int         // ReasonPtrace: the tracer's pid, or Yama's ptrace_scope
 }
 
 func (e *Error) Error() string {
 	s := "plock " + e.Op.String()
 	if e.PID != 0 {
-		s += " on process " + strconv.Itoa(e.PID)
+		s += fmt.Sprintf(" on process %d", e.PID)
 	}
 	s += ": " + e.Err.Error()
 	if h := e.hint(); h != "" {
 		s += ": " + h
 	}
-	if e.RollbackFailed {
-		s += "; and undoing it, the kernel refused a step too: " + bytesize.Format(e.Unrestored) +
-			" that was locked before the call is not locked any more"
+	if e.Unrestored != 0 {
+		s += fmt.Sprintf("; undoing the call, the kernel refused to lock again %s that "+
+			"were locked before it: they are unlocked now", bytesize.Format(e.Unrestored))
 	}
 	return s
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// hint says why the call failed and what would make it succeed.
+// subject names the process of e in a sentence.
+func (e *Error) subject() string {
+	if e.PID == 0 {
+		return "this process"
+	}
+	return fmt.Sprintf("process %d", e.PID)
+}
+
+// hint says why e's call failed and what would make it succeed.
 func (e *Error) hint() string {
 	switch e.Reason {
 	case ReasonBadOp:
 		return "not an operation of <sys/lock.h>"
 	case ReasonLocked:
-		return e.Classes.String() + " is locked already: Unlock first"
+		return e.Classes.String() + " is locked already: Plock(Unlock) first"
 	case ReasonNothing:
 		return "nothing is locked"
 	case ReasonNoShlib:
-		return e.who("the program has", "process %d has") +
-			" no shared libraries (a static executable, and nothing dlopen()ed)"
+		return e.subject() + " has no shared libraries (a static executable)"
 	case ReasonVfork:
 		return "called between vfork and exec, in memory that belongs to the parent: " +
 			"lock after exec, or in the parent"
 	case ReasonStrict:
-		return e.who("", "process %d is a Go program, and ") + goRuntimeRule(e.Memlock) +
-			": " + e.grantCap() + ", " + e.unlimited() +
-			", or lock only text and shared libraries (TxtShlibLock)"
+		return fmt.Sprintf("%s is a Go program, and a data lock also locks all its later heap "+
+			"growth (mlockall MCL_FUTURE): without CAP_IPC_LOCK under RLIMIT_MEMLOCK %s the "+
+			"Go runtime would abort it (\"fatal error: runtime: cannot map pages in arena "+
+			"address space\") once its memory outgrows the limit; %s, %s, or lock only text "+
+			"and shared libraries (TxtShlibLock)",
+			e.subject(), bytesize.Format(e.Memlock), remedy.GrantIPCLock, remedy.Unlimited)
 	case ReasonZeroLimit:
-		s := e.who("RLIMIT_MEMLOCK is 0 and the process lacks CAP_IPC_LOCK: ",
-			"process %d's RLIMIT_MEMLOCK is 0 and it lacks CAP_IPC_LOCK: ")
-		if e.PID == 0 && e.Classes&Data != 0 {
-			// Plock's data lock needs one of these (ReasonStrict).
-			return s + e.grantCap() + " or " + e.unlimited()
-		}
-		return s + e.raise() + " or " + e.grantCap()
+		return fmt.Sprintf("RLIMIT_MEMLOCK is 0 and %s lacks CAP_IPC_LOCK: %s, or %s",
+			e.subject(), remedy.Raise(e.Need, e.PID), remedy.GrantIPCLock)
 	case ReasonLimit:
-		return bytesize.Format(e.Need) + " would be locked and " +
-			e.who("RLIMIT_MEMLOCK", "process %d's RLIMIT_MEMLOCK") + " is " +
-			bytesize.Format(e.Memlock) + ": " + e.raise() + " or " + e.grantCap()
+		return fmt.Sprintf("%s would be locked, RLIMIT_MEMLOCK is %s: %s, or %s",
+			bytesize.Format(e.Need), bytesize.Format(e.Memlock), remedy.Raise(e.Need, e.PID),
+			remedy.GrantIPCLock)
 	case ReasonNoMem:
-		more := e.Need
-		if e.VmLck < more {
-			more -= e.VmLck
-		}
-		return "no limit applies, but the system could not lock " + bytesize.Format(more) +
-			" more (" + bytesize.Format(e.Need) + " in all): free memory, or lock less " +
-			"(TxtLock locks the least)"
+		return fmt.Sprintf("no limit applies, but the system could not lock %s more (%s "+
+			"would be locked): free memory, or lock less (TxtLock locks the least)",
+			bytesize.Format(e.Need-min(e.VmLck, e.Need)), bytesize.Format(e.Need))
 	case ReasonNoProc:
-		return e.who("/proc/self/maps", "/proc/%d/maps") + " cannot be read: " +
-			"plock needs /proc (mount -t proc proc /proc)"
+		return "/proc/PID/maps of " + e.subject() + " cannot be read: plock needs /proc mounted " +
+			"(mount -t proc proc /proc)"
 	case ReasonGone:
-		return "it exited, or never existed"
+		return "no such process (or it exited)"
 	case ReasonPtrace:
-		return ptraceMessage(e.ptraceCause, e.ptraceDetail)
+		return "the kernel refused to let this process trace it: " + ptraceHint(e.cause, e.detail)
 	case ReasonUnsupported:
 		return "locking another process is not supported on " + runtime.GOARCH + " yet"
 	}
 	return ""
 }
 
-// who returns self for the caller, and other with "%d" replaced by the PID
-// for another process.
-func (e *Error) who(self, other string) string {
-	if e.PID == 0 {
-		return self
+// ptraceHint says why the kernel refused to let the caller trace a process,
+// and how to grant it: the C library reports which case it is.
+func ptraceHint(cause ptraceCause, detail int) string {
+	switch cause {
+	case ptraceSelf:
+		return "a process cannot trace itself: call Plock (plock(3)) in it instead"
+	case ptraceKthread:
+		return "it is a kernel thread, which has no memory of its own to lock"
+	case ptraceExiting:
+		return "it is exiting"
+	case ptraceTraced:
+		return fmt.Sprintf("process %d traces it already (a debugger, strace?): "+
+			"detach that first", detail)
+	case ptraceOtherUser:
+		return "it runs as another user (or group), and tracing it needs CAP_SYS_PTRACE: " +
+			"run as that user, or as root (sudo), or grant CAP_SYS_PTRACE " +
+			"(setcap cap_sys_ptrace+ep on the program, AmbientCapabilities=CAP_SYS_PTRACE)"
+	case ptraceCaps:
+		return "it has capabilities that the caller lacks, and tracing it needs " +
+			"CAP_SYS_PTRACE: run as root (sudo) or grant CAP_SYS_PTRACE"
+	case ptraceNodump:
+		return "it is not dumpable (it runs a set-user-ID or file-capability program, or " +
+			"called prctl(PR_SET_DUMPABLE, 0)), and only CAP_SYS_PTRACE may trace it: " +
+			"run as root (sudo) or grant CAP_SYS_PTRACE"
+	case ptraceYama:
+		switch detail {
+		case 1:
+			return "Yama's kernel.yama.ptrace_scope is 1: a process may trace only its own " +
+				"descendants. Start the program locked instead (cplock run), run as root " +
+				"or with CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep), or allow it for all " +
+				"(sysctl kernel.yama.ptrace_scope=0)"
+		case 2:
+			return "Yama's kernel.yama.ptrace_scope is 2: only CAP_SYS_PTRACE may trace: " +
+				"run as root (sudo) or grant CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep)"
+		}
+		return "Yama's kernel.yama.ptrace_scope is 3: no process may be traced until the " +
+			"next boot; have the program call plock(3) itself"
+	case ptraceSeccomp:
+		return "the caller runs under a seccomp filter that refuses ptrace (a container's " +
+			"default profile?): allow ptrace (docker run --cap-add SYS_PTRACE, or a " +
+			"seccomp profile that permits it)"
 	}
-	return strings.Replace(other, "%d", strconv.Itoa(e.PID), 1)
-}
-
-// The remedies, each written once.
-
-// raise is the remedy of a limit that is too low: raise it to Need.
-func (e *Error) raise() string {
-	n := strconv.FormatUint(e.Need, 10)
-	kib := strconv.FormatUint((e.Need+1023)/1024, 10)
-	s := "raise it to at least " + bytesize.Format(e.Need) + " (ulimit -l " + kib
-	if e.PID != 0 {
-		s += " before it starts, prlimit --pid " + strconv.Itoa(e.PID) + " --memlock=" + n + ":" + n +
-			" while it runs"
-	}
-	return s + ", systemd LimitMEMLOCK=" + n + ")"
-}
-
-// unlimited is the remedy for a Go program's data lock under a limit.
-func (e *Error) unlimited() string {
-	return "make " + e.who("RLIMIT_MEMLOCK", "its RLIMIT_MEMLOCK") +
-		" unlimited (ulimit -l unlimited, systemd LimitMEMLOCK=infinity)"
-}
-
-// grantCap is the remedy of every limit: CAP_IPC_LOCK lifts it.
-func (e *Error) grantCap() string {
-	return e.who("grant CAP_IPC_LOCK", "grant it CAP_IPC_LOCK") +
-		" (setcap cap_ipc_lock+ep on the program, systemd AmbientCapabilities=CAP_IPC_LOCK, " +
-		"docker run --cap-add IPC_LOCK)"
-}
-
-// goRuntimeRule says why a Go program's data lock is refused under a
-// finite RLIMIT_MEMLOCK (PLOCK_STRICT_FUTURE).
-func goRuntimeRule(memlock uint64) string {
-	return "a data lock also locks all later heap growth (mlockall MCL_FUTURE), and without " +
-		"CAP_IPC_LOCK under RLIMIT_MEMLOCK " + bytesize.Format(memlock) + " the Go runtime would " +
-		"abort the program (\"fatal error: runtime: cannot map pages in arena address " +
-		"space\") once its memory outgrew the limit"
+	return "a security module such as SELinux or AppArmor? Allow ptrace for the caller"
 }
 
 // ProcError is the error of SegmentsOf and StatusOf.
@@ -202,9 +231,9 @@ type ProcError struct {
 func (e *ProcError) Error() string {
 	who := "this process"
 	if e.PID != 0 {
-		who = "process " + strconv.Itoa(e.PID)
+		who = fmt.Sprintf("process %d", e.PID)
 	}
-	s := "plock: " + e.What + " of " + who + ": " + e.Err.Error()
+	s := fmt.Sprintf("plock: %s of %s: %v", e.What, who, e.Err)
 	switch {
 	case errors.Is(e.Err, syscall.ESRCH):
 		s += ": no such process"
@@ -222,23 +251,3 @@ func procError(what string, pid int, err error) error {
 	}
 	return &ProcError{What: what, PID: pid, Err: err}
 }
-
-// ErrNoCgo is the error of every call in a program built without cgo
-// (CGO_ENABLED=0) or for a system other than Linux: the package is the C
-// library of this module, compiled by cgo, and it locks memory the way
-// Linux does. Calls return it wrapped with the function's name; it wraps
-// syscall.ENOSYS, so errors.Is(err, syscall.ENOSYS) holds too.
-var ErrNoCgo error = noCgoError{}
-
-type noCgoError struct{}
-
-func (noCgoError) Error() string {
-	why := "without cgo (CGO_ENABLED=0)"
-	if runtime.GOOS != "linux" {
-		why = "for " + runtime.GOOS
-	}
-	return "plock needs cgo on Linux, and this program was built " + why +
-		": build it for Linux with CGO_ENABLED=1 and a C compiler (gcc)"
-}
-
-func (noCgoError) Unwrap() error { return syscall.ENOSYS }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
@@ -16,136 +17,151 @@ import (
 	"github.com/cplock/plock"
 )
 
-// Lock what the process may lock, and run either way: a data lock needs
-// CAP_IPC_LOCK (or no RLIMIT_MEMLOCK) in a Go program, and the code alone
-// (TxtShlibLock) fits under a small limit. The error says what to grant.
-func ExamplePlock() {
-	for _, op := range []plock.Op{plock.ProcShlibLock, plock.TxtShlibLock} {
-		err := plock.Plock(op)
-		if err == nil {
-			defer plock.Plock(plock.Unlock)
-			break
-		}
-		log.Printf("running with less locked: %v", err)
-	}
-	fmt.Println("critical work done")
-	// Output: critical work done
-}
-
-// Lock the program's text, its code, and unlock it again.
+// Lock the program's text (its code) in memory. Any process may: it needs
+// no privilege while the text fits under RLIMIT_MEMLOCK.
 func ExamplePlock_text() {
 	if err := plock.Plock(plock.TxtLock); err != nil {
-		fmt.Println(err)
+		fmt.Println("cannot lock text:", err)
 		return
 	}
 	fmt.Println("locked:", plock.State())
 	if err := plock.Plock(plock.Unlock); err != nil {
 		fmt.Println(err)
 	}
-	fmt.Println("after Unlock:", plock.State())
-	// Output:
-	// locked: text
-	// after Unlock: none
+	// Output: locked: text
 }
 
-// An operation that the state does not allow fails with EINVAL, decided
-// before any system call, and changes nothing.
-func ExamplePlock_einval() {
-	err := plock.Plock(plock.Unlock) // nothing is locked
-	fmt.Println(errors.Is(err, syscall.EINVAL))
-	fmt.Println(err)
-	// Output:
-	// true
-	// plock UNLOCK: invalid argument: nothing is locked
-}
-
-// An *Error says why the call failed, as the C library decided it, with
-// what it measured: a program can choose what to do from it.
-func ExampleError() {
-	for _, op := range []plock.Op{plock.Unlock, plock.Op(3)} {
-		var e *plock.Error
-		if errors.As(plock.Plock(op), &e) {
-			switch e.Reason {
-			case plock.ReasonStrict, plock.ReasonLimit, plock.ReasonZeroLimit:
-				fmt.Println(op, "needs a higher RLIMIT_MEMLOCK, or CAP_IPC_LOCK:", e.Need, "bytes")
-			default:
-				fmt.Println(op, e.Reason, e.Err)
-			}
+// Lock the data segment: the heap, the stacks, and every later allocation,
+// where Status says it is allowed. A Go program may lock data only with
+// CAP_IPC_LOCK or an unlimited RLIMIT_MEMLOCK: under a finite limit the Go
+// runtime would abort once its heap outgrew it, so Plock refuses, with
+// ReasonStrict.
+func ExamplePlock_data() {
+	st, err := plock.Status()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	allowed := st.CapIPCLock || st.MemlockSoft == plock.Unlimited
+	err = plock.Plock(plock.DatLock)
+	var pe *plock.Error
+	switch {
+	case err == nil:
+		buf := make([]byte, 1<<20) // allocated after the lock: locked as it is touched
+		for i := range buf {
+			buf[i] = 1
 		}
+		plock.Plock(plock.Unlock)
+	case errors.As(err, &pe) && pe.Reason == plock.ReasonStrict:
+		log.Print(err) // says how to grant CAP_IPC_LOCK
+	default:
+		fmt.Println(err)
 	}
-	// Output:
-	// UNLOCK nothing invalid argument
-	// Op(3) badop invalid argument
+	fmt.Println("locked as Status predicted:", (err == nil) == allowed)
+	// Output: locked as Status predicted: true
 }
 
-// State is a set of classes; test a class with &.
-func ExampleState() {
+// Lock for a critical section, then unlock. Unlock removes every lock; a
+// second Unlock is EINVAL.
+func ExamplePlock_unlock() {
+	if err := plock.Plock(plock.TxtShlibLock); err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println("locked:", plock.State())
-	if plock.State()&plock.Data == 0 {
-		fmt.Println("the heap may be paged out")
+	// ... the critical section ...
+	if err := plock.Plock(plock.Unlock); err != nil {
+		fmt.Println(err)
 	}
+	fmt.Println("after unlock:", plock.State())
+	err := plock.Plock(plock.Unlock)
+	fmt.Println(errors.Is(err, syscall.EINVAL), err)
 	// Output:
-	// locked: none
-	// the heap may be paged out
+	// locked: text+shlib
+	// after unlock: none
+	// true plock UNLOCK: invalid argument: nothing is locked
 }
 
-// Op.Classes says what an operation locks, from the C library's table.
-func ExampleOp_Classes() {
-	for _, op := range []plock.Op{plock.ProcLock, plock.TxtShlibLock, plock.Op(3)} {
-		c, ok := op.Classes()
-		fmt.Println(op, c, ok)
-	}
-	// Output:
-	// PROCLOCK text+data true
-	// TXTSHLIBLOCK text+shlib true
-	// Op(3) none false
-}
-
-// Status says what limits locking here, before trying.
+// Check what locking is possible before trying: Status tells whether
+// CAP_IPC_LOCK applies, the RLIMIT_MEMLOCK limit and the headroom left.
 func ExampleStatus() {
 	st, err := plock.Status()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	// Plock refuses a data lock unless no limit applies (CAP_IPC_LOCK, or
-	// RLIMIT_MEMLOCK unlimited); other locks fit within st.Headroom.
-	if !st.CapIPCLock && st.MemlockSoft != plock.Unlimited {
-		log.Printf("only text and shared libraries can be locked here: %v", st)
+	log.Print(st) // "this process: locked none, VmLck 0 B, RLIMIT_MEMLOCK 8.0 MiB ..."
+	switch {
+	case st.CapIPCLock || st.MemlockSoft == plock.Unlimited:
+		log.Print("any lock is possible")
+	case st.MemlockSoft == 0:
+		log.Print("no lock is possible: RLIMIT_MEMLOCK is 0")
+	default:
+		log.Printf("text and shared libraries, up to %d bytes", st.Headroom)
 	}
-	fmt.Println("this process:", st.Self, "locked:", st.State)
-	// Output: this process: true locked: none
+	fmt.Println("locked so far:", st.State)
+	// Output: locked so far: none
 }
 
-// Report.String shows a report on one line.
-func ExampleReport_String() {
-	r := plock.Report{Self: true, State: plock.Text | plock.Data, FutureLocked: true, VmLck: 332 << 10,
-		MemlockSoft: 8 << 20, MemlockHard: 8 << 20, CapIPCLock: true, Headroom: plock.Unlimited}
-	fmt.Println(r)
-	// Output: locked text+data, later mappings locked; VmLck 332 KiB, RLIMIT_MEMLOCK 8.0 MiB (hard 8.0 MiB), CAP_IPC_LOCK, headroom unlimited
-}
-
-// Segments shows how the C library classifies each mapping, and whether
-// the kernel has it locked: here, which classes this program has.
-func ExampleSegments() {
-	segs, err := plock.Segments()
-	if err != nil {
+// Error says why a call failed, as the C library decided it, with the
+// numbers behind it.
+func ExampleError() {
+	err := plock.Plock(plock.Unlock) // nothing is locked
+	var pe *plock.Error
+	if errors.As(err, &pe) {
+		fmt.Println(pe.Reason, pe.Err == syscall.EINVAL)
 		fmt.Println(err)
-		return
-	}
-	bytes := map[plock.Class]uint64{}
-	for _, s := range segs {
-		bytes[s.Class] += s.Size
-	}
-	for c := plock.ClassText; c < plock.NumClasses; c++ {
-		fmt.Println(c, bytes[c] > 0)
 	}
 	// Output:
-	// text true
-	// data true
-	// stack true
-	// shlib-text true
-	// shlib-data true
+	// nothing true
+	// plock UNLOCK: invalid argument: nothing is locked
+}
+
+// Check support: the operations of <sys/lock.h> are all there, and Plock
+// tells the ones that fail apart: EINVAL (a wrong state or value), EPERM
+// (no privilege), ENOMEM (over the limit).
+func ExamplePlock_checkSupport() {
+	for _, op := range []plock.Op{plock.TxtLock, plock.Op(3)} {
+		err := plock.Plock(op)
+		switch {
+		case err == nil:
+			fmt.Println(op, "works")
+			plock.Plock(plock.Unlock)
+		case errors.Is(err, syscall.EINVAL):
+			fmt.Println(op, "is not supported")
+		case errors.Is(err, fs.ErrPermission):
+			fmt.Println(op, "needs CAP_IPC_LOCK or a RLIMIT_MEMLOCK above 0")
+		default:
+			fmt.Println(op, "failed:", err)
+		}
+	}
+	// Output:
+	// TXTLOCK works
+	// Op(3) is not supported
+}
+
+// Fall back gracefully: lock what can be locked, say why the rest was not,
+// and run either way. Without CAP_IPC_LOCK a data lock fails (see the
+// package documentation), and TxtShlibLock still keeps the code resident.
+func ExamplePlock_fallback() {
+	logger := log.New(os.Stderr, "", 0)
+	locked := false
+	for _, op := range []plock.Op{plock.ProcShlibLock, plock.TxtShlibLock} {
+		err := plock.Plock(op)
+		if err == nil {
+			locked = true
+			break
+		}
+		logger.Printf("warning: %v", err)
+	}
+	if !locked {
+		logger.Print("running without memory locks")
+	}
+	fmt.Println("critical work done")
+	if locked {
+		plock.Plock(plock.Unlock)
+	}
+	// Output: critical work done
 }
 
 // Lock one record of a file: seek to it, then lock its length from there.
@@ -213,4 +229,26 @@ func ExampleLockfContext() {
 		fmt.Println(err)
 	}
 	// Output: lock acquired
+}
+
+// Segments shows how the C library classifies each mapping, and whether
+// the kernel has it locked.
+func ExampleSegments() {
+	segs, err := plock.Segments()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var size [plock.NumClasses]uint64
+	for _, s := range segs {
+		log.Printf("%-10v %v %8d KiB locked=%v %s", s.Class, s.Prot, s.Size>>10, s.IsLocked, s.Path)
+		size[s.Class] += s.Size
+	}
+	for c, n := range size {
+		if n > 0 {
+			fmt.Print(plock.Class(c), " ")
+		}
+	}
+	fmt.Println()
+	// Output: other text data stack shlib-text shlib-data
 }

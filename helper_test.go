@@ -7,8 +7,8 @@ package plock
 // Every test that locks memory, changes credentials or needs a second
 // process runs the test binary itself again as a helper process (never a
 // fork in Go): helperCmd starts os.Args[0] with the helper's name in
-// $PLOCK_TEST_HELPER; TestMain runs that helper instead of the tests, and
-// the helper reports to the parent in lines "@@ KEY VALUE" on stdout.
+// $PLOCK_TEST_HELPER; TestMain runs that helper instead of the tests, and it
+// reports to the parent in lines "@@ KEY VALUE" on stdout.
 
 import (
 	"bufio"
@@ -22,7 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,19 +37,14 @@ const (
 // report and returns; a helper that cannot go on calls fail.
 var helpers = map[string]func(arg string){}
 
-// runHelperProcess runs the helper named in $PLOCK_TEST_HELPER, if any, and
-// then ends the process: TestMain calls it before any test.
-func runHelperProcess() {
-	name := os.Getenv(helperEnv)
-	if name == "" {
-		return
-	}
+// helperMain is the entry point of helper processes: TestMain calls it when
+// $PLOCK_TEST_HELPER names one, and the process runs no test.
+func helperMain(name string) {
 	fn, ok := helpers[name]
 	if !ok {
 		fail("no helper %q", name)
 	}
 	fn(os.Getenv(argEnv))
-	os.Exit(0)
 }
 
 // report writes one result line for the parent.
@@ -86,15 +80,19 @@ type helperOpts struct {
 // helperCmd returns the command that runs helper name with arg.
 func helperCmd(t testing.TB, name, arg string, o helperOpts) *exec.Cmd {
 	t.Helper()
+	args := []string{"-test.run=^$"} // no test, should TestMain ever get there
 	var cmd *exec.Cmd
 	if o.unprivileged {
 		bin := unprivilegedBinary(t)
-		cmd = exec.Command("prlimit", fmt.Sprintf("--memlock=%d:%d", o.memlock, o.memlock), "--",
+		full := append([]string{
+			fmt.Sprintf("--memlock=%d:%d", o.memlock, o.memlock), "--",
 			"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-			"--inh-caps=-all", "--bounding-set=-all", "--", bin)
+			"--inh-caps=-all", "--bounding-set=-all", "--", bin,
+		}, args...)
+		cmd = exec.Command("prlimit", full...)
 		cmd.Dir = filepath.Dir(bin)
 	} else {
-		cmd = exec.Command(os.Args[0])
+		cmd = exec.Command(os.Args[0], args...)
 	}
 	// GORACE=atexit_sleep_ms=0: under the race detector a process sleeps a
 	// second before it exits, by default.
@@ -198,7 +196,10 @@ func copyFile(src, dst string, mode os.FileMode) error {
 }
 
 func TestMain(m *testing.M) {
-	runHelperProcess()
+	if name := os.Getenv(helperEnv); name != "" {
+		helperMain(name)
+		os.Exit(0)
+	}
 	code := m.Run()
 	if unpriv.dir != "" {
 		os.RemoveAll(unpriv.dir)
@@ -297,36 +298,12 @@ func lockedRanges(maps []smapsEntry) []string {
 	return r
 }
 
-// needRoot skips t, with one line saying why, unless the tests run as
-// root: as root (CI) nothing skips.
-func needRoot(t testing.TB, why string) {
+// needRoot skips t, with one line saying so, unless the tests run as root:
+// they lock more than a default RLIMIT_MEMLOCK allows, or start helpers as
+// another user. CI runs as root and fails if anything skipped.
+func needRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: " + why)
+		t.Skip("needs root (CAP_IPC_LOCK, setpriv to another user); run as root to test it")
 	}
-}
-
-// capIPCLock reports whether CAP_IPC_LOCK (bit 14) is in the effective
-// set of /proc/self/status: the tests' own reading, not the C library's.
-func capIPCLock(t testing.TB) bool {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			v, err := strconv.ParseUint(strings.TrimSpace(rest), 16, 64)
-			require.NoError(t, err)
-			return v&(1<<14) != 0
-		}
-	}
-	t.Fatal("no CapEff in /proc/self/status")
-	return false
-}
-
-// memlock returns this process's RLIMIT_MEMLOCK.
-func memlock(t testing.TB) syscall.Rlimit {
-	t.Helper()
-	var rl syscall.Rlimit
-	require.NoError(t, syscall.Getrlimit(8 /* RLIMIT_MEMLOCK */, &rl))
-	return rl
 }

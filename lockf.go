@@ -3,7 +3,7 @@ package plock
 import (
 	"context"
 	"errors"
-	"strconv"
+	"fmt"
 	"syscall"
 	"time"
 )
@@ -19,7 +19,6 @@ const (
 	LockfTest    LockfCmd = 3 // F_TEST: fail with EACCES or EAGAIN if another process holds it
 )
 
-// String returns the <unistd.h> name of c, or "LockfCmd(N)".
 func (c LockfCmd) String() string {
 	switch c {
 	case LockfUnlock:
@@ -31,18 +30,38 @@ func (c LockfCmd) String() string {
 	case LockfTest:
 		return "F_TEST"
 	}
-	return "LockfCmd(" + strconv.Itoa(int(c)) + ")"
+	return fmt.Sprintf("LockfCmd(%d)", int(c))
+}
+
+// Lockf applies, tests or removes a POSIX advisory lock on a section of the
+// open file fd: length bytes from the file's current offset (0: to the end
+// of the file and beyond; negative: the -length bytes before the offset).
+// The locks belong to the process and are released when it closes any
+// descriptor of the file. A failure is a *LockfError that wraps the
+// syscall.Errno: LockfTryLock and LockfTest on a section that another
+// process holds fail with EACCES or EAGAIN (test for both).
+func Lockf(fd int, cmd LockfCmd, length int64) error {
+	for {
+		err := lockf(fd, cmd, length)
+		if err == nil {
+			return nil
+		}
+		if err == syscall.EINTR {
+			continue
+		}
+		return &LockfError{Cmd: cmd, Fd: fd, Err: err}
+	}
 }
 
 // LockfError is the error of Lockf and LockfContext.
 type LockfError struct {
 	Cmd LockfCmd
 	Fd  int
-	Err error // a syscall.Errno
+	Err error
 }
 
 func (e *LockfError) Error() string {
-	return "lockf " + e.Cmd.String() + " on fd " + strconv.Itoa(e.Fd) + ": " + e.Err.Error()
+	return fmt.Sprintf("lockf %v on fd %d: %v", e.Cmd, e.Fd, e.Err)
 }
 
 func (e *LockfError) Unwrap() error { return e.Err }

@@ -1,55 +1,48 @@
-//go:build !cgo || !linux
+//go:build !linux || !cgo
 
 package plock
-
-// The package in a program built without cgo (CGO_ENABLED=0) or for a
-// system other than Linux: it compiles, with the same API, and every call
-// fails with an error that wraps ErrNoCgo (and syscall.ENOSYS), instead of
-// the build failing with "undefined: plock.Plock".
 
 import (
 	"fmt"
 	"os/exec"
-	"strconv"
 )
 
-func noCgo(fn string) error { return fmt.Errorf("plock.%s: %w", fn, ErrNoCgo) }
+// Without cgo, or on a system other than Linux, the package builds and
+// every call returns ErrNoCgo: the C library that does the work is
+// compiled by cgo, for Linux only.
 
-// Plock fails with ErrNoCgo: see the package documentation.
-func Plock(op Op) error { return noCgo("Plock") }
+// Plock returns ErrNoCgo.
+func Plock(op Op) error { return ErrNoCgo }
 
-func plock(op Op, flags int) error { return noCgo("Plock") }
-
-func ptraceMessage(cause, detail int32) string { return "" }
-
-// State returns none: nothing can be locked.
+// State returns no class.
 func State() Classes { return 0 }
 
-// Classes returns 0, false: the table of the operations is the C library's.
-func (op Op) Classes() (Classes, bool) { return 0, false }
+// Classes needs the C library's table of the ops: none without it.
+func (op Op) Classes() Classes { return 0 }
 
-// SegmentsOf fails with ErrNoCgo.
-func SegmentsOf(pid int) ([]Segment, error) { return nil, noCgo("SegmentsOf") }
+// Segments returns ErrNoCgo.
+func Segments() ([]Segment, error) { return nil, ErrNoCgo }
 
-// String returns "Class(N)": the names are the C library's.
-func (c Class) String() string { return "Class(" + strconv.Itoa(int(c)) + ")" }
+// SegmentsOf returns ErrNoCgo.
+func SegmentsOf(pid int) ([]Segment, error) { return nil, ErrNoCgo }
 
-// StatusOf fails with ErrNoCgo.
-func StatusOf(pid int) (Report, error) { return Report{}, noCgo("StatusOf") }
+// Status returns ErrNoCgo.
+func Status() (Report, error) { return Report{}, ErrNoCgo }
 
-// String returns "Reason(N)": the names are the C library's.
-func (r Reason) String() string { return "Reason(" + strconv.Itoa(int(r)) + ")" }
+// StatusOf returns ErrNoCgo.
+func StatusOf(pid int) (Report, error) { return Report{}, ErrNoCgo }
 
-// Lockf fails with ErrNoCgo.
-func Lockf(fd int, cmd LockfCmd, length int64) error { return noCgo("Lockf") }
+// LockProcess returns ErrNoCgo.
+func LockProcess(pid int, op Op) error { return ErrNoCgo }
 
-// LockProcess fails with ErrNoCgo.
-func LockProcess(pid int, op Op) error { return noCgo("LockProcess") }
+// UnlockProcess returns ErrNoCgo.
+func UnlockProcess(pid int) error { return ErrNoCgo }
 
-// UnlockProcess fails with ErrNoCgo.
-func UnlockProcess(pid int) error { return noCgo("UnlockProcess") }
+// StartLocked returns ErrNoCgo and starts nothing.
+func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error { return ErrNoCgo }
 
-// StartLocked fails with ErrNoCgo, and does not start cmd.
-func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error {
-	return noCgo("StartLocked")
-}
+func lockf(fd int, cmd LockfCmd, length int64) error { return ErrNoCgo }
+
+func reasonName(r Reason) string { return fmt.Sprintf("Reason(%d)", int(r)) }
+
+func className(c Class) string { return fmt.Sprintf("Class(%d)", int(c)) }

@@ -1,86 +1,109 @@
+//go:build linux && cgo
+
 package plock
 
+/*
+#cgo CFLAGS: -I${SRCDIR}/include -I${SRCDIR} -std=gnu11
+#cgo LDFLAGS: -lpthread
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <plock.h>
+
+// plock_ctl in one cgo call.  The reason comes back by value, so that Go
+// keeps it on its stack: a refused call allocates nothing but its error.
+// why.err is 0 on success.
+static struct plock_reason plock_ctl_go(int pid, int op, int flags)
+{
+	struct plock_reason why;
+
+	(void)plock_ctl(pid, op, flags, &why);
+	return why;
+}
+*/
+import "C"
+
 import (
-	"strconv"
-	"strings"
+	"syscall"
 )
 
-// Op is an operation of Plock, with the values of <sys/lock.h>.
-type Op int
-
-// The operations of Plock. Unlock..DatLock have their System V values; the
-// shared-library ones are HP-UX's, the ORs of the operations they combine.
+// Flags of plock_ctl (<plock.h>).
 const (
-	Unlock        Op = 0  // UNLOCK: remove every lock Plock made
-	ProcLock      Op = 1  // PROCLOCK: lock text and data (data includes the stack)
-	TxtLock       Op = 2  // TXTLOCK: lock text
-	DatLock       Op = 4  // DATLOCK: lock data and the stack
-	ShlibLock     Op = 8  // SHLIBLOCK: lock shared-library text and data
-	ProcShlibLock Op = 9  // PROCSHLIBLOCK: ProcLock and ShlibLock
-	TxtShlibLock  Op = 10 // TXTSHLIBLOCK: TxtLock and ShlibLock
-	DatShlibLock  Op = 12 // DATSHLIBLOCK: DatLock and ShlibLock
+	strictFuture = 1 // PLOCK_STRICT_FUTURE
+	atEntry      = 2 // PLOCK_AT_ENTRY
 )
 
-// String returns the <sys/lock.h> name of op, or "Op(N)" for a value that
+// Plock locks or unlocks segments of the calling process in memory, with
+// the System V semantics of plock(2): see the package documentation. A
+// failure is an *Error that says why and what would make the call succeed.
+//
+// It differs from C's plock in one way: a data lock (DatLock, ProcLock and
+// their shared-library forms) by a process without CAP_IPC_LOCK whose
+// RLIMIT_MEMLOCK is finite fails with ENOMEM and changes nothing, because
+// the Go runtime would abort at its next heap growth.
+func Plock(op Op) error { return plock(op, true) }
+
+// plock is plock_ctl(0, op, PLOCK_STRICT_FUTURE) when strict, and C's
+// plock(op) otherwise; the tests call the latter to show what the strict
+// flag prevents.
+func plock(op Op, strict bool) error {
+	var flags C.int
+	if strict {
+		flags = strictFuture
+	}
+	why := ctl(0, op, flags)
+	if why.err == 0 {
+		return nil
+	}
+	return reasonError(op, 0, &why)
+}
+
+// ctl is plock_ctl(pid, op, flags, &why): why.err is 0 if the call
+// succeeded, and why says why not.
+func ctl(pid int, op Op, flags C.int) C.struct_plock_reason {
+	return C.plock_ctl_go(C.int(pid), C.int(op), flags)
+}
+
+// Classes returns the classes op locks (ProcLock: text and data), as the C
+// library's one table of the ops says; none for Unlock and for a value that
 // is no operation.
-func (op Op) String() string {
-	switch op {
-	case Unlock:
-		return "UNLOCK"
-	case ProcLock:
-		return "PROCLOCK"
-	case TxtLock:
-		return "TXTLOCK"
-	case DatLock:
-		return "DATLOCK"
-	case ShlibLock:
-		return "SHLIBLOCK"
-	case ProcShlibLock:
-		return "PROCSHLIBLOCK"
-	case TxtShlibLock:
-		return "TXTSHLIBLOCK"
-	case DatShlibLock:
-		return "DATSHLIBLOCK"
+func (op Op) Classes() Classes {
+	c := C.plock_op_classes(C.int(op))
+	if c < 0 {
+		return 0
 	}
-	return "Op(" + strconv.Itoa(int(op)) + ")"
+	return Classes(c)
 }
 
-// Classes is a set of the three classes of segments that Plock locks: what
-// State returns, what an operation locks (Op.Classes), and what is in the
-// way of a failed one (Error.Classes). Its bits have the values of the
-// operations that lock one class each.
-type Classes uint8
-
-// The classes of segments Plock locks.
-const (
-	Text  Classes = 2 // TXTLOCK: the program's text
-	Data  Classes = 4 // DATLOCK: its data, heap, anonymous memory and stack
-	Shlib Classes = 8 // SHLIBLOCK: shared libraries' text and data
-)
-
-// String returns the classes joined by "+", as "text+data", or "none" for
-// the empty set.
-func (c Classes) String() string {
-	if c == 0 {
-		return "none"
-	}
-	var parts []string
-	for _, k := range [...]struct {
-		bit  Classes
-		name string
-	}{{Text, "text"}, {Data, "data"}, {Shlib, "shlib"}} {
-		if c&k.bit != 0 {
-			parts = append(parts, k.name)
-			c &^= k.bit
-		}
-	}
-	if c != 0 {
-		parts = append(parts, "0x"+strconv.FormatUint(uint64(c), 16))
-	}
-	return strings.Join(parts, "+")
+// State returns the classes Plock has locked in the calling process.
+func State() Classes {
+	return Classes(C.plock_state())
 }
 
-// Flags of the C library's plock_ctl.
-const (
-	strictFuture = 1 // PLOCK_STRICT_FUTURE: refuse a data lock that the Go runtime would not survive
-)
+// reasonError is the error of a failed plock_ctl on process pid (0: the
+// caller), as its struct plock_reason tells it.
+func reasonError(_ Op, pid int, why *C.struct_plock_reason) error {
+	e := &Error{
+		Op:         Op(why.op), // op, as plock_ctl received it
+		PID:        pid,
+		Err:        syscall.Errno(why.err),
+		Reason:     Reason(why.why),
+		Classes:    Classes(why.classes),
+		Need:       uint64(why.need),
+		VmLck:      uint64(why.vmlck),
+		Memlock:    uint64(why.memlock),
+		CapIPCLock: why.cap_ipc_lock != 0,
+		cause:      ptraceCause(why.cause),
+		detail:     int(why.detail),
+	}
+	if why.flags&reasonRollback != 0 {
+		e.Unrestored = uint64(why.unrestored)
+	}
+	return e
+}
+
+// reasonName is plock_why_name.
+func reasonName(r Reason) string { return C.GoString(C.plock_why_name(C.int(r))) }
+
+// className is plock_segment_class_name.
+func className(c Class) string { return C.GoString(C.plock_segment_class_name(C.int(c))) }

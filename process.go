@@ -1,24 +1,14 @@
-//go:build linux
+//go:build linux && cgo
 
 package plock
 
 /*
-#cgo CFLAGS: -I${SRCDIR}
-#include <errno.h>
 #include <plock.h>
-#include "shim/internal.h"
-
-// plock_ctl, and its errno.
-static int plock_ctl_go(int pid, int op, int flags, struct plock_reason *why)
-{
-	return plock_ctl(pid, op, flags, why) == 0 ? 0 : errno;
-}
 */
 import "C"
 
 import (
 	"debug/buildinfo"
-	"fmt"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -46,10 +36,10 @@ func LockProcess(pid int, op Op) error {
 	}
 	var flags C.int
 	if op != Unlock && goProgram(pid) {
-		flags = C.PLOCK_STRICT_FUTURE
+		flags = strictFuture
 	}
-	var why C.struct_plock_reason
-	if C.plock_ctl_go(C.int(pid), C.int(op), flags, &why) == 0 {
+	why := ctl(pid, op, flags)
+	if why.err == 0 {
 		return nil
 	}
 	return reasonError(op, pid, &why)
@@ -87,17 +77,17 @@ func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error {
 		return err
 	}
 	pid := cmd.Process.Pid
-	flags := C.int(C.PLOCK_AT_ENTRY)
+	flags := C.int(atEntry)
 	if goProgram(pid) {
-		flags |= C.PLOCK_STRICT_FUTURE
+		flags |= strictFuture
 	}
-	var why C.struct_plock_reason
-	if C.plock_ctl_go(C.int(pid), C.int(op), flags, &why) == 0 {
+	why := ctl(pid, op, flags)
+	if why.err == 0 {
 		return nil
 	}
 	err := reasonError(op, pid, &why)
 	switch {
-	case why.why == C.PLOCK_WHY_GONE:
+	case why.why == C.int(ReasonGone):
 	case allowUnlocked:
 		// Still held at its entry point if plock_ctl left it so.
 		_ = syscall.PtraceDetach(pid)
@@ -115,58 +105,11 @@ func goProgram(pid int) bool {
 	return err == nil
 }
 
-// ptraceHint says why the kernel refused to let the caller trace a process,
-// and how to grant it: plock_ctl reports which case it is.
-func ptraceHint(why *C.struct_plock_reason) string {
-	detail := why.detail
-	switch why.cause {
-	case C.PLOCK_PTRACE_SELF:
-		return "a process cannot trace itself: call Plock (plock(3)) in it instead"
-	case C.PLOCK_PTRACE_KTHREAD:
-		return "it is a kernel thread, which has no memory of its own to lock"
-	case C.PLOCK_PTRACE_EXITING:
-		return "it is exiting"
-	case C.PLOCK_PTRACE_TRACED:
-		return fmt.Sprintf("process %d traces it already (a debugger, strace?): "+
-			"detach that first", int(detail))
-	case C.PLOCK_PTRACE_OTHER_USER:
-		return "it runs as another user (or group), and tracing it needs CAP_SYS_PTRACE: " +
-			"run as that user, or as root (sudo), or grant CAP_SYS_PTRACE " +
-			"(setcap cap_sys_ptrace+ep on the program, AmbientCapabilities=CAP_SYS_PTRACE)"
-	case C.PLOCK_PTRACE_CAPS:
-		return "it has capabilities that the caller lacks, and tracing it needs " +
-			"CAP_SYS_PTRACE: run as root (sudo) or grant CAP_SYS_PTRACE"
-	case C.PLOCK_PTRACE_NODUMP:
-		return "it is not dumpable (it runs a set-user-ID or file-capability program, or " +
-			"called prctl(PR_SET_DUMPABLE, 0)), and only CAP_SYS_PTRACE may trace it: " +
-			"run as root (sudo) or grant CAP_SYS_PTRACE"
-	case C.PLOCK_PTRACE_YAMA:
-		switch detail {
-		case 1:
-			return "Yama's kernel.yama.ptrace_scope is 1: a process may trace only its own " +
-				"descendants. Start the program locked instead (cplock run), run as root " +
-				"or with CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep), or allow it for all " +
-				"(sysctl kernel.yama.ptrace_scope=0)"
-		case 2:
-			return "Yama's kernel.yama.ptrace_scope is 2: only CAP_SYS_PTRACE may trace: " +
-				"run as root (sudo) or grant CAP_SYS_PTRACE (setcap cap_sys_ptrace+ep)"
-		}
-		return "Yama's kernel.yama.ptrace_scope is 3: no process may be traced until the " +
-			"next boot; have the program call plock(3) itself"
-	case C.PLOCK_PTRACE_SECCOMP:
-		return "the caller runs under a seccomp filter that refuses ptrace (a container's " +
-			"default profile?): allow ptrace (docker run --cap-add SYS_PTRACE, or a " +
-			"seccomp profile that permits it)"
-	}
-	return "the kernel refused to trace it (a security module such as SELinux or " +
-		"AppArmor?): allow ptrace for the caller"
-}
-
 // reasonlessError is the error of a call refused before plock_ctl.
 func reasonlessError(op Op, pid int, errno syscall.Errno) error {
-	why := C.struct_plock_reason{op: C.int(op), err: C.int(errno), why: C.PLOCK_WHY_GONE}
+	why := C.struct_plock_reason{op: C.int(op), err: C.int(errno), why: C.int(ReasonGone)}
 	if errno != syscall.ESRCH {
-		why.why = C.PLOCK_WHY_SYSTEM
+		why.why = C.int(ReasonSystem)
 	}
 	return reasonError(op, pid, &why)
 }

@@ -1,13 +1,7 @@
-//go:build linux
-
 /*
- * The C library, compiled by cgo for the Go package: cgo builds only the C
- * files of the package's own directory, so this one includes the library's
- * sources, the same ones the Makefile builds libplock from.
- *
- * A new file of shim/ is added here, one #include line.  Go's build cache
- * sees edits to it through the //go:embed patterns of shim_linux.go
- * (shim/*.c, shim/*.h), which need no change.
+ * The shim, compiled by cgo for the Go package: cgo builds only the C files
+ * of the package's own directory, so this one includes the shim's sources,
+ * the same ones the Makefile builds libplock from.
  */
 #define _GNU_SOURCE
 #include "shim/sys.c"

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"github.com/cplock/plock/internal/bytesize"
+	"github.com/cplock/plock/internal/remedy"
+
 	"fmt"
 	"io"
 	"os/user"
@@ -46,48 +49,48 @@ func cmdCheck(args []string, stdout io.Writer) error {
 // if not, how to make it possible; it returns whether they can.
 func explainCheck(w io.Writer, n uint64, rep plock.Report) bool {
 	soft, hard := rep.MemlockSoft, rep.MemlockHard
-	limits := fmt.Sprintf("RLIMIT_MEMLOCK is %s (hard limit %s)", human(soft), human(hard))
+	limits := fmt.Sprintf("RLIMIT_MEMLOCK is %s (hard limit %s)", bytesize.Format(soft), bytesize.Format(hard))
 	switch {
 	case rep.CapIPCLock:
 		fmt.Fprintf(w, "yes: %s can be locked: CAP_IPC_LOCK is in effect, so RLIMIT_MEMLOCK "+
-			"(%s) does not apply.\n", human(n), human(soft))
+			"(%s) does not apply.\n", bytesize.Format(n), bytesize.Format(soft))
 		return true
 	case soft == plock.Unlimited:
-		fmt.Fprintf(w, "yes: %s can be locked: RLIMIT_MEMLOCK is unlimited.\n", human(n))
+		fmt.Fprintf(w, "yes: %s can be locked: RLIMIT_MEMLOCK is unlimited.\n", bytesize.Format(n))
 		return true
 	case n <= soft:
-		fmt.Fprintf(w, "yes: %s can be locked: %s, and no CAP_IPC_LOCK.\n", human(n), limits)
+		fmt.Fprintf(w, "yes: %s can be locked: %s, and no CAP_IPC_LOCK.\n", bytesize.Format(n), limits)
 		fmt.Fprintf(w, "\nA data lock (cplock run --lock proc or data; plock(PROCLOCK) or "+
 			"DATLOCK) also locks the memory the program maps later, which then counts against "+
 			"the limit: past %s, its mmap and malloc fail. A Go program needs CAP_IPC_LOCK "+
-			"or an unlimited RLIMIT_MEMLOCK for a data lock.\n", human(soft))
+			"or an unlimited RLIMIT_MEMLOCK for a data lock.\n", bytesize.Format(soft))
 		return true
 	}
 
-	kib := (n + 1023) / 1024
+	kib := bytesize.KiB(n)
 	who := "USER"
 	if u, err := user.Current(); err == nil {
 		who = u.Username
 	}
-	fmt.Fprintf(w, "no: %s cannot be locked: %s, and this process lacks CAP_IPC_LOCK.\n\n", human(n), limits)
-	fmt.Fprintf(w, "Raise RLIMIT_MEMLOCK to at least %s (%d KiB), in one of these ways:\n", human(n), kib)
+	fmt.Fprintf(w, "no: %s cannot be locked: %s, and this process lacks CAP_IPC_LOCK.\n\n", bytesize.Format(n), limits)
+	fmt.Fprintf(w, "Raise RLIMIT_MEMLOCK to at least %s (%d KiB), in one of these ways:\n", bytesize.Format(n), kib)
 	if hard == plock.Unlimited || n <= hard {
-		fmt.Fprintf(w, "  ulimit -l %d\n      in the shell that starts the program "+
-			"(up to the hard limit: no privilege needed)\n", kib)
+		fmt.Fprintf(w, "  %s\n      in the shell that starts the program "+
+			"(up to the hard limit: no privilege needed)\n", remedy.Ulimit(n))
 	} else {
-		fmt.Fprintf(w, "  ulimit -l %d\n      in the shell that starts the program, as root "+
-			"(above the hard limit %s it needs CAP_SYS_RESOURCE)\n", kib, human(hard))
+		fmt.Fprintf(w, "  %s\n      in the shell that starts the program, as root "+
+			"(above the hard limit %s it needs CAP_SYS_RESOURCE)\n", remedy.Ulimit(n), bytesize.Format(hard))
 	}
 	fmt.Fprintf(w, "  %s  -  memlock  %d\n      a line in /etc/security/limits.conf "+
 		"(KiB; from the next login)\n", who, kib)
-	fmt.Fprintf(w, "  LimitMEMLOCK=%d\n      in the [Service] section of the program's systemd unit\n", n)
-	fmt.Fprintf(w, "  docker run --ulimit memlock=%d:%d ...\n      for a container\n", n, n)
+	fmt.Fprintf(w, "  %s\n      in the [Service] section of the program's systemd unit\n", remedy.Systemd(n))
+	fmt.Fprintf(w, "  %s ...\n      for a container\n", remedy.DockerUlimit(n))
 	fmt.Fprintf(w, "Or grant CAP_IPC_LOCK, and no limit applies:\n")
-	fmt.Fprintf(w, "  AmbientCapabilities=CAP_IPC_LOCK\n      in the [Service] section of a systemd unit "+
-		"(works with cplock run)\n")
-	fmt.Fprintf(w, "  docker run --cap-add IPC_LOCK ...\n      for a container\n")
-	fmt.Fprintf(w, "  sudo setcap cap_ipc_lock+ep /path/to/program\n      for a program that calls "+
+	fmt.Fprintf(w, "  %s\n      in the [Service] section of a systemd unit "+
+		"(works with cplock run)\n", remedy.Ambient)
+	fmt.Fprintf(w, "  %s ...\n      for a container\n", remedy.DockerCap)
+	fmt.Fprintf(w, "  sudo %s /path/to/program\n      for a program that calls "+
 		"plock() itself (not with cplock run, which refuses a file-capability program; "+
-		"cplock lock PID with CAP_SYS_PTRACE works on it once it runs)\n")
+		"cplock lock PID with CAP_SYS_PTRACE works on it once it runs)\n", remedy.Setcap)
 	return false
 }

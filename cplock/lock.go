@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/cplock/plock/internal/bytesize"
+
 	"fmt"
 	"io"
 	"os"
@@ -43,11 +45,11 @@ func cmdLock(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "process %d%s: %v applied\n", pid, comm(pid), op)
 		return nil
 	}
-	fmt.Fprintf(stdout, "process %d%s: %v applied; VmLck %s\n", pid, comm(pid), op, human(st.VmLck))
-	if locksData(op) && !st.CapIPCLock && st.MemlockSoft != plock.Unlimited {
+	fmt.Fprintf(stdout, "process %d%s: %v applied; VmLck %s\n", pid, comm(pid), op, bytesize.Format(st.VmLck))
+	if op.Classes().Has(plock.LockedData) && !st.CapIPCLock && st.MemlockSoft != plock.Unlimited {
 		fmt.Fprintf(stdout, "note: its later memory is locked too and counts against its "+
 			"RLIMIT_MEMLOCK %s: after %s more, its mmap and malloc fail\n",
-			human(st.MemlockSoft), human(st.Headroom))
+			bytesize.Format(st.MemlockSoft), bytesize.Format(st.Headroom))
 	}
 	return nil
 }
@@ -75,7 +77,7 @@ func cmdUnlock(args []string, stdout io.Writer) error {
 	}
 	vmlck := ""
 	if st, err := plock.StatusOf(pid); err == nil {
-		vmlck = "; VmLck " + human(st.VmLck)
+		vmlck = "; VmLck " + bytesize.Format(st.VmLck)
 	}
 	fmt.Fprintf(stdout, "process %d%s: unlocked%s\n", pid, comm(pid), vmlck)
 	return nil

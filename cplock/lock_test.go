@@ -22,6 +22,7 @@ import (
 // program locked: each reads VmLck > 0 in its own /proc/self/status, and
 // cplock status shows its text and data locked.
 func TestRunAnyProgramAlone(t *testing.T) {
+	needRoot(t)
 	dir := t.TempDir()
 	alone := filepath.Join(dir, "cplock")
 	out, err := exec.Command(goTool, "build", "-o", alone, ".").CombinedOutput()
@@ -265,6 +266,7 @@ func TestLockDuringNanosleep(t *testing.T) {
 
 // The same with 8 threads busy in mmap and munmap.
 func TestLockThreads(t *testing.T) {
+	needRoot(t)
 	tg := startTarget(t, "threads")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -288,6 +290,7 @@ func TestLockThreads(t *testing.T) {
 // refused with the reason, and runs on unharmed; another user's process
 // is refused for the permission to trace it.
 func TestLockUnprivileged(t *testing.T) {
+	needRoot(t)
 	a := unprivArgs("0:0", "")
 	tg := startTarget(t, "fifo", append([]string{"prlimit"}, a[:len(a)-1]...)...)
 	waitIn(t, tg.pid, int(syscall.SYS_READ))
@@ -318,6 +321,7 @@ func TestLockUnprivileged(t *testing.T) {
 
 // A pure Go program that runs is locked and unlocked too.
 func TestLockGoProgram(t *testing.T) {
+	needRoot(t)
 	s, stdin := startStdin(t, goTarget)
 	defer stdin.Close()
 	s.line(t)

@@ -402,3 +402,14 @@ func states(st jsonStatus) map[string]string {
 	}
 	return m
 }
+
+// needRoot skips t, with one line saying so, unless the tests run as root:
+// they lock other processes, start helpers as another user, or lock more
+// than a default RLIMIT_MEMLOCK allows. CI runs as root and fails if
+// anything skipped.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (CAP_IPC_LOCK, CAP_SYS_PTRACE, setpriv); run as root to test it")
+	}
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/cplock/plock/internal/bytesize"
+
 	"errors"
 	"fmt"
 	"io"
@@ -25,50 +27,43 @@ const (
 // forwarded are the signals cplock passes on to the program.
 var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 
-var ops = map[string]plock.Op{
-	"PROCLOCK":      plock.ProcLock,
-	"TXTLOCK":       plock.TxtLock,
-	"DATLOCK":       plock.DatLock,
-	"SHLIBLOCK":     plock.ShlibLock,
-	"PROCSHLIBLOCK": plock.ProcShlibLock,
-	"TXTSHLIBLOCK":  plock.TxtShlibLock,
-	"DATSHLIBLOCK":  plock.DatShlibLock,
-}
-
-// The short forms, as classes: proc is text+data.
-var shortOps = map[string]plock.Op{
-	"proc":  plock.TxtLock | plock.DatLock,
-	"text":  plock.TxtLock,
-	"data":  plock.DatLock,
-	"shlib": plock.ShlibLock,
+// The short forms name classes (proc is text and data); the op that locks
+// them is found through the library's table of the ops.
+var shortForms = map[string]plock.Classes{
+	"proc":  plock.LockedText | plock.LockedData,
+	"text":  plock.LockedText,
+	"data":  plock.LockedData,
+	"shlib": plock.LockedShlib,
 }
 
 // parseOp parses an op of --lock: an SVID name in any case, or short forms
 // joined by "+".
 func parseOp(s string) (plock.Op, error) {
-	if op, ok := ops[strings.ToUpper(s)]; ok {
-		return op, nil
-	}
 	if strings.EqualFold(s, "UNLOCK") {
 		return 0, errors.New("--lock UNLOCK: nothing is locked when a program starts")
 	}
-	var classes plock.Op
+	for _, op := range plock.Ops {
+		if strings.EqualFold(s, op.String()) {
+			return op, nil
+		}
+	}
+	var classes plock.Classes
 	for _, part := range strings.Split(strings.ToLower(s), "+") {
-		c, ok := shortOps[part]
+		c, ok := shortForms[part]
 		if !ok {
-			return 0, fmt.Errorf("unknown lock operation %q: want proc, text, data, shlib "+
-				"(joined with +), or PROCLOCK, TXTLOCK, DATLOCK, SHLIBLOCK, PROCSHLIBLOCK, "+
-				"TXTSHLIBLOCK, DATSHLIBLOCK", s)
+			classes = 0
+			break
 		}
 		classes |= c
 	}
-	switch classes {
-	case plock.TxtLock | plock.DatLock:
-		return plock.ProcLock, nil
-	case plock.TxtLock | plock.DatLock | plock.ShlibLock:
-		return plock.ProcShlibLock, nil
+	for _, op := range plock.Ops {
+		if classes != 0 && op.Classes() == classes {
+			return op, nil
+		}
 	}
-	return classes, nil // the others are the ops' own values
+	return 0, fmt.Errorf("unknown lock operation %q: want proc, text, data, shlib "+
+		"(joined with +), or PROCLOCK, TXTLOCK, DATLOCK, SHLIBLOCK, PROCSHLIBLOCK, "+
+		"TXTSHLIBLOCK, DATSHLIBLOCK", s)
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
@@ -137,7 +132,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	case err != nil:
 		fmt.Fprintf(stderr, "cplock: warning: cannot lock %s: %v; running %s unlocked\n",
 			name, err, name)
-	case locksData(op):
+	case op.Classes().Has(plock.LockedData):
 		if st, err := plock.StatusOf(cmd.Process.Pid); err == nil && !st.CapIPCLock &&
 			st.MemlockSoft != plock.Unlimited {
 			left := uint64(0)
@@ -146,7 +141,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintf(stderr, "cplock: note: %s's later memory is locked too and counts "+
 				"against RLIMIT_MEMLOCK %s: after %s more, its mmap and malloc fail\n",
-				name, human(st.MemlockSoft), human(left))
+				name, bytesize.Format(st.MemlockSoft), bytesize.Format(left))
 		}
 	}
 	if *pidFile != "" {
@@ -200,15 +195,6 @@ func startFailure(name string, err error) error {
 		return &exitError{code: exitNotFound, msg: fmt.Sprintf("%s: %v", name, err)}
 	}
 	return &exitError{code: exitCannotExec, msg: fmt.Sprintf("%s: %v", name, err)}
-}
-
-// locksData reports whether op locks data (and so all later growth).
-func locksData(op plock.Op) bool {
-	switch op {
-	case plock.ProcLock, plock.DatLock, plock.ProcShlibLock, plock.DatShlibLock:
-		return true
-	}
-	return false
 }
 
 func writePIDFile(path string, pid int) error {

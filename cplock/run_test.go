@@ -67,6 +67,7 @@ func TestRunLocksWhatOpSays(t *testing.T) {
 }
 
 func TestRunExitStatus(t *testing.T) {
+	needRoot(t)
 	cases := []struct {
 		script string
 		code   int
@@ -121,6 +122,7 @@ func TestRunForwardsSignals(t *testing.T) {
 // As uid 65534: a limit of 0 (EPERM) or too small (ENOMEM) stops the
 // program from starting, unless --allow-unlocked; a sufficient one locks.
 func TestRunUnprivileged(t *testing.T) {
+	needRoot(t)
 	script := []string{"sh", "-c", `grep VmLck /proc/$$/status; echo RAN; exit 4`}
 	run := func(memlock string, flags ...string) result {
 		a := append([]string{"run"}, flags...)
@@ -215,6 +217,7 @@ func ulimitKiB(t *testing.T, stderr string) int {
 // The program's children do not inherit the lock, and its environment is
 // its own: an LD_PRELOAD of the user's stays, cplock adds nothing.
 func TestRunChildrenDoNotInherit(t *testing.T) {
+	needRoot(t)
 	env := append(os.Environ(), "LD_PRELOAD=libm.so.6")
 	r := runCmd(t, env, cplockBin, "run", "--lock", "proc", "--", "sh", "-c",
 		`grep VmLck /proc/$$/status; sh -c 'grep VmLck /proc/$$/status; env'`)
@@ -257,6 +260,7 @@ func TestRunProgramCallingPlock(t *testing.T) {
 
 // Programs that cplock run cannot lock are refused, and not run.
 func TestRunRefuses(t *testing.T) {
+	needRoot(t)
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	sh, err := exec.LookPath("sh")

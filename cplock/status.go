@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/cplock/plock/internal/bytesize"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -237,7 +239,7 @@ func printStatus(w io.Writer, st *processStatus, verbose bool) error {
 			state = "  " + state
 		}
 		fmt.Fprintf(tw, "%-10s\t%d\t%s\t%s\t%s\t%s\n",
-			c.Class, c.Mappings, human(c.Size), human(c.Resident), human(c.Locked), state)
+			c.Class, c.Mappings, bytesize.Format(c.Size), bytesize.Format(c.Resident), bytesize.Format(c.Locked), state)
 	}
 	for _, c := range st.Classes {
 		row(c)
@@ -252,17 +254,17 @@ func printStatus(w io.Writer, st *processStatus, verbose bool) error {
 	if st.FutureLocked != nil {
 		future = yesNo(*st.FutureLocked)
 	}
-	limits := human(deref(st.MemlockSoft)) + " (hard " + human(deref(st.MemlockHard)) + ")"
+	limits := bytesize.Format(deref(st.MemlockSoft)) + " (hard " + bytesize.Format(deref(st.MemlockHard)) + ")"
 	capText := "no"
 	if st.CapIPCLock {
 		capText = "yes: RLIMIT_MEMLOCK does not apply"
 	}
-	headroom := human(deref(st.Headroom))
+	headroom := bytesize.Format(deref(st.Headroom))
 	if st.FutureLocked != nil && *st.FutureLocked && st.Headroom != nil {
 		headroom += " (memory mapped later counts against it)"
 	}
 	kv := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(kv, "VmLck\t%s\n", human(st.VmLck))
+	fmt.Fprintf(kv, "VmLck\t%s\n", bytesize.Format(st.VmLck))
 	fmt.Fprintf(kv, "RLIMIT_MEMLOCK\t%s\n", limits)
 	fmt.Fprintf(kv, "CAP_IPC_LOCK\t%s\n", capText)
 	fmt.Fprintf(kv, "future growth locked\t%s\n", future)
@@ -285,7 +287,7 @@ func printStatus(w io.Writer, st *processStatus, verbose bool) error {
 			}
 		}
 		fmt.Fprintf(mw, "%s-%s\t%s\t%s\t%s\t%s\t%s\t%s\n", strings.TrimPrefix(m.Start, "0x"),
-			strings.TrimPrefix(m.End, "0x"), m.Perms, m.Class, human(m.Size), human(m.Resident),
+			strings.TrimPrefix(m.End, "0x"), m.Perms, m.Class, bytesize.Format(m.Size), bytesize.Format(m.Resident),
 			locked, m.Path)
 	}
 	return mw.Flush()

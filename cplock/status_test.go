@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/cplock/plock/internal/bytesize"
+
 	"bufio"
 	"fmt"
 	"os"
@@ -13,6 +15,7 @@ import (
 // A process that locked its data itself: status shows data and stack
 // locked, text not.
 func TestStatusOfDataLockedProcess(t *testing.T) {
+	needRoot(t)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -94,9 +97,9 @@ func TestStatusJSONAgreesWithTable(t *testing.T) {
 		order = append(order, c.Class)
 		// CLASS MAPPINGS SIZE(2) RESIDENT(2) LOCKED(2) [STATE]
 		want := []string{c.Class, strconv.Itoa(c.Mappings)}
-		want = append(want, strings.Fields(human(c.Size))...)
-		want = append(want, strings.Fields(human(c.Resident))...)
-		want = append(want, strings.Fields(human(c.Locked))...)
+		want = append(want, strings.Fields(bytesize.Format(c.Size))...)
+		want = append(want, strings.Fields(bytesize.Format(c.Resident))...)
+		want = append(want, strings.Fields(bytesize.Format(c.Locked))...)
 		switch {
 		case c.Class == "total":
 		case c.State == "none":
@@ -121,10 +124,10 @@ func TestStatusJSONAgreesWithTable(t *testing.T) {
 	if st.CapIPCLock != strings.Contains(r.stdout, "CAP_IPC_LOCK          yes") {
 		t.Errorf("cap_ipc_lock %v disagrees with the table:\n%s", st.CapIPCLock, r.stdout)
 	}
-	if st.MemlockSoft == nil || !strings.Contains(r.stdout, "RLIMIT_MEMLOCK        "+human(*st.MemlockSoft)) {
+	if st.MemlockSoft == nil || !strings.Contains(r.stdout, "RLIMIT_MEMLOCK        "+bytesize.Format(*st.MemlockSoft)) {
 		t.Errorf("memlock_soft %v disagrees with the table:\n%s", st.MemlockSoft, r.stdout)
 	}
-	if !strings.Contains(r.stdout, "VmLck                 "+human(st.VmLck)) {
+	if !strings.Contains(r.stdout, "VmLck                 "+bytesize.Format(st.VmLck)) {
 		t.Errorf("vmlck %d disagrees with the table:\n%s", st.VmLck, r.stdout)
 	}
 
@@ -140,6 +143,7 @@ func TestStatusJSONAgreesWithTable(t *testing.T) {
 
 // Status of cplock itself: the caller's own future growth is known.
 func TestStatusSelf(t *testing.T) {
+	needRoot(t)
 	r := cplock(t, "status", "--json")
 	r.expect(t, 0)
 	if !strings.Contains(r.stdout, `"future_locked": false`) {
@@ -157,6 +161,7 @@ func TestStatusSelf(t *testing.T) {
 }
 
 func TestStatusErrors(t *testing.T) {
+	needRoot(t)
 	// No such process: beyond pid_max.
 	cplock(t, "status", "2147483647").expect(t, 1, "cplock: no process with PID 2147483647\n")
 	// A process of root, inspected by uid 65534.

@@ -5,30 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/cplock/plock"
 )
-
-// human formats n bytes as "0 B", "512 B", "4.0 KiB", "132 KiB", "1.8 MiB",
-// or "unlimited" for plock.Unlimited.
-func human(n uint64) string {
-	if n == plock.Unlimited {
-		return "unlimited"
-	}
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, unit := float64(n), 0
-	for v >= 1024 && unit < 6 {
-		v /= 1024
-		unit++
-	}
-	prefix := "KMGTPE"[unit-1 : unit]
-	if v < 10 {
-		return fmt.Sprintf("%.1f %siB", v, prefix)
-	}
-	return fmt.Sprintf("%.0f %siB", v, prefix)
-}
 
 // parseBytes parses "4096", "64K", "64M", "1G", "1GiB", "2T" (binary
 // multiples, any case).

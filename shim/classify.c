@@ -28,14 +28,9 @@
 
 #include "internal.h"
 
-struct file_id {
-	uint64_t inode;
-	unsigned int major, minor;
-};
-
 static int id_cmp(const void *a, const void *b)
 {
-	const struct file_id *x = a, *y = b;
+	const struct pl_file_id *x = a, *y = b;
 
 	if (x->inode != y->inode)
 		return x->inode < y->inode ? -1 : 1;
@@ -46,9 +41,9 @@ static int id_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static struct file_id id_of(const struct pl_map *m)
+static struct pl_file_id id_of(const struct pl_map *m)
 {
-	struct file_id id;
+	struct pl_file_id id;
 
 	id.inode = m->inode;
 	id.major = m->major;
@@ -56,12 +51,12 @@ static struct file_id id_of(const struct pl_map *m)
 	return id;
 }
 
-static int classify(const struct pl_map *m, const struct file_id *exe,
-		    const struct file_id *shlibs, size_t nshlibs)
+static int classify(const struct pl_map *m, const struct pl_file_id *exe,
+		    const struct pl_file_id *shlibs, size_t nshlibs)
 {
 	int writable = (m->prot & PLOCK_PROT_WRITE) != 0;
 	int none = !(m->prot & (PLOCK_PROT_READ | PLOCK_PROT_WRITE | PLOCK_PROT_EXEC));
-	struct file_id id;
+	struct pl_file_id id;
 
 	if ((m->prot & PLOCK_PROT_SHARED) || m->nolock)
 		return PLOCK_SEG_OTHER;
@@ -88,8 +83,8 @@ static int classify(const struct pl_map *m, const struct file_id *exe,
 
 int pl_classify(struct pl_table *t, uintptr_t phdr)
 {
-	struct file_id exe, *shlibs;
-	int have_exe = 0;
+	struct pl_file_id exe, *shlibs;
+	int have_exe = 0, err;
 	size_t i, n = 0;
 
 	/*
@@ -106,14 +101,15 @@ int pl_classify(struct pl_table *t, uintptr_t phdr)
 			break;
 		}
 	}
-	shlibs = malloc((t->n ? t->n : 1) * sizeof *shlibs);
-	if (shlibs == NULL)
-		return ENOMEM;
+	/* Kept with the table: classifying it again allocates nothing. */
+	if ((err = pl_table_reserve(t, 0)) != 0)
+		return err;
+	shlibs = t->ids;
 	for (i = 0; i < t->n; i++) {
 		const struct pl_map *m = &t->map[i];
 
 		if (m->kind == PL_FILE && (m->prot & PLOCK_PROT_EXEC)) {
-			struct file_id id = id_of(m);
+			struct pl_file_id id = id_of(m);
 
 			if (!have_exe || id_cmp(&id, &exe) != 0)
 				shlibs[n++] = id;
@@ -122,7 +118,6 @@ int pl_classify(struct pl_table *t, uintptr_t phdr)
 	qsort(shlibs, n, sizeof *shlibs, id_cmp);
 	for (i = 0; i < t->n; i++)
 		t->map[i].seg = (unsigned char)classify(&t->map[i], have_exe ? &exe : NULL, shlibs, n);
-	free(shlibs);
 	return 0;
 }
 

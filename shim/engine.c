@@ -403,7 +403,12 @@ static int lock(struct engine *e, struct pl_call *c, uint64_t *vmlck)
 	 */
 	e->smaps = *vmlck != 0;
 	if (e->smaps || e->p->remote != NULL || (data && limited(e))) {
-		if ((err = read_table(e)) != 0 || (err = snapshot(c->before, &e->t)) != 0)
+		/*
+		 * The room for the read after MCL_FUTURE too: under a limit,
+		 * growing the table then would count against it.
+		 */
+		if ((err = read_table(e)) != 0 || (err = snapshot(c->before, &e->t)) != 0 ||
+		    (err = pl_table_reserve(&e->t, 256)) != 0)
 			return err;
 		if ((c->classes & SHLIBLOCK) && !has_shlib(&e->t)) {
 			e->why->why = PLOCK_WHY_NOSHLIB;

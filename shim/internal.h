@@ -44,6 +44,12 @@ struct pl_map {
 };
 
 /* All mappings of a process, in address order. */
+/* A file, as the classifier knows it: by device and inode. */
+struct pl_file_id {
+	uint64_t inode;
+	unsigned int major, minor;
+};
+
 struct pl_table {
 	struct pl_map *map;
 	size_t n, cap;
@@ -51,9 +57,11 @@ struct pl_table {
 	size_t slen, scap;
 	char *line;		/* the parser's line buffer, kept for the next read */
 	int flags;
+	struct pl_file_id *ids;	/* the classifier's scratch, kept likewise */
+	size_t idcap;
 };
 
-#define PL_TABLE_INIT	{ NULL, 0, 0, NULL, 0, 0, NULL, 0 }
+#define PL_TABLE_INIT	{ NULL, 0, 0, NULL, 0, 0, NULL, 0, NULL, 0 }
 
 /* Flags of pl_table_read() and pl_parser_init(). */
 #define PL_SMAPS	1	/* read smaps: Rss and VmFlags too */
@@ -86,6 +94,7 @@ void pl_parser_free(struct pl_parser *p);
 /* maps.c: read /proc/PID/maps or smaps (pid 0: the caller). */
 int pl_table_read(struct pl_table *t, pid_t pid, int flags);
 void pl_table_free(struct pl_table *t);
+int pl_table_reserve(struct pl_table *t, size_t extra);
 const char *pl_map_path(const struct pl_table *t, const struct pl_map *m);
 
 /* classify.c: set every map's seg.  phdr is the program's AT_PHDR. */
@@ -99,6 +108,8 @@ int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max);
 int pl_proc_cap_ipc_lock(pid_t pid, int *has);
 int pl_proc_open(pid_t pid, const char *file, int *fd);
 int pl_proc_errno(pid_t pid, int err);
+int pl_proc_auxv(pid_t pid, unsigned long type, uintptr_t *value);
+int pl_read_file(const char *path, char *buf, size_t size, size_t *len);
 
 /*
  * The process whose memory a call locks: the caller, or another process

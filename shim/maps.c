@@ -375,11 +375,25 @@ int pl_table_read(struct pl_table *t, pid_t pid, int flags)
 	return err;
 }
 
+/*
+ * Makes room for extra more mappings than the table holds, so that reading
+ * it again allocates nothing unless the process mapped that many meanwhile.
+ */
+int pl_table_reserve(struct pl_table *t, size_t extra)
+{
+	int err = grow((void **)&t->map, &t->cap, t->n + extra, sizeof *t->map);
+
+	return err ? err : grow((void **)&t->ids, &t->idcap, t->n + extra, sizeof *t->ids);
+}
+
 void pl_table_free(struct pl_table *t)
 {
 	free(t->map);
 	free(t->strs);
 	free(t->line);
+	free(t->ids);
+	t->ids = NULL;
+	t->idcap = 0;
 	t->map = NULL;
 	t->strs = NULL;
 	t->line = NULL;

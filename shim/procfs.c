@@ -45,21 +45,24 @@ int pl_proc_errno(pid_t pid, int err)
 	return access("/proc/self/maps", F_OK) == 0 ? ESRCH : ENOENT;
 }
 
-/* Reads a small /proc file whole into buf, NUL-terminated. */
-static int slurp(pid_t pid, const char *file, char *buf, size_t size, size_t *len)
+/*
+ * Reads the small file path whole into buf, NUL-terminated; *len (if not
+ * NULL) is its length.  Returns 0 or the errno of the open or the read.
+ */
+int pl_read_file(const char *path, char *buf, size_t size, size_t *len)
 {
 	size_t n = 0;
 	ssize_t r;
-	int fd, err;
+	int fd, err = 0;
 
-	if ((err = pl_proc_open(pid, file, &fd)) != 0)
-		return err;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno;
 	while (n < size - 1) {
 		r = read(fd, buf + n, size - 1 - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			err = pl_proc_errno(pid, errno);
+			err = errno;
 			break;
 		}
 		if (r == 0)
@@ -68,31 +71,55 @@ static int slurp(pid_t pid, const char *file, char *buf, size_t size, size_t *le
 	}
 	close(fd);
 	buf[n] = '\0';
-	*len = n;
+	if (len != NULL)
+		*len = n;
 	return err;
 }
 
-int pl_proc_phdr(pid_t pid, uintptr_t *phdr)
+/* Reads /proc/PID/file (pid 0: the caller) with pl_read_file(). */
+static int slurp(pid_t pid, const char *file, char *buf, size_t size, size_t *len)
+{
+	char path[64];
+
+	if (pid < 0)
+		return ESRCH;
+	if (pid == 0)
+		snprintf(path, sizeof path, "/proc/self/%s", file);
+	else
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	return pl_proc_errno(pid, pl_read_file(path, buf, size, len));
+}
+
+/*
+ * The value of type in the auxiliary vector of process pid (pid 0: the
+ * caller's, from getauxval, which the loader updates when a program is
+ * started as "ld.so ./prog"); 0 if it has none (a kernel thread, or a
+ * process that has exited).
+ */
+int pl_proc_auxv(pid_t pid, unsigned long type, uintptr_t *value)
 {
 	unsigned long aux[2 * 64];
 	size_t len, i;
 	int err;
 
+	*value = 0;
 	if (pid == 0) {
-		/* Updated by the loader when started as "ld.so ./prog". */
-		*phdr = (uintptr_t)getauxval(AT_PHDR);
+		*value = (uintptr_t)getauxval(type);
 		return 0;
 	}
 	if ((err = slurp(pid, "auxv", (char *)aux, sizeof aux, &len)) != 0)
 		return err;
-	for (i = 0; i + 1 < len / sizeof aux[0]; i += 2) {
-		if (aux[i] == AT_PHDR) {
-			*phdr = (uintptr_t)aux[i + 1];
-			return 0;
+	for (i = 0; i + 1 < len / sizeof aux[0]; i += 2)
+		if (aux[i] == type) {
+			*value = (uintptr_t)aux[i + 1];
+			break;
 		}
-	}
-	*phdr = 0;	/* a kernel thread, or a process that has exited */
 	return 0;
+}
+
+int pl_proc_phdr(pid_t pid, uintptr_t *phdr)
+{
+	return pl_proc_auxv(pid, AT_PHDR, phdr);
 }
 
 int pl_proc_vmlck(pid_t pid, uint64_t *bytes)

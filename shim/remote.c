@@ -74,32 +74,10 @@
 
 #define PF_KTHREAD_FLAG		0x00200000	/* PF_KTHREAD in /proc/PID/stat */
 
-/* Reads a small /proc file whole into buf, NUL-terminated. */
-static int read_small(const char *path, char *buf, size_t size, size_t *len)
+/* Reads a small /proc file of process pid: ESRCH once it is gone. */
+static int read_small(pid_t pid, const char *path, char *buf, size_t size)
 {
-	size_t n = 0;
-	ssize_t r;
-	int fd, err = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? ESRCH : errno;
-	while (n < size - 1) {
-		r = read(fd, buf + n, size - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = errno == ENOENT ? ESRCH : errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	if (len != NULL)
-		*len = n;
-	return err;
+	return pl_proc_errno(pid, pl_read_file(path, buf, size, NULL));
 }
 
 /*
@@ -117,7 +95,7 @@ static int status_field(pid_t pid, pid_t tid, const char *key, char *out, size_t
 		snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
 	else
 		snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if ((err = read_small(path, buf, sizeof buf, NULL)) != 0)
+	if ((err = read_small(pid, path, buf, sizeof buf)) != 0)
 		return err;
 	snprintf(pat, sizeof pat, "\n%s:", key);
 	if ((s = strstr(buf, pat)) == NULL)
@@ -202,7 +180,7 @@ int pl_remote_refusal(pid_t pid, long *detail)
 		return PLOCK_PTRACE_SELF;
 	/* Field 9 of stat, after the command in parentheses, is the flags. */
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (read_small(path, buf, sizeof buf, NULL) == 0) {
+	if (read_small(pid, path, buf, sizeof buf) == 0) {
 		const char *s = strrchr(buf, ')');
 		unsigned long flags = 0;
 
@@ -231,7 +209,7 @@ int pl_remote_refusal(pid_t pid, long *detail)
 	    sscanf(v, "%lx", &tcap) == 1 && status_field(getpid(), 0, "CapPrm", v, sizeof v) == 0 &&
 	    sscanf(v, "%lx", &mycap) == 1 && (tcap & ~mycap) != 0)
 		return PLOCK_PTRACE_CAPS;
-	if (read_small("/proc/sys/kernel/yama/ptrace_scope", v, sizeof v, NULL) == 0) {
+	if (pl_read_file("/proc/sys/kernel/yama/ptrace_scope", v, sizeof v, NULL) == 0) {
 		x = strtol(v, NULL, 10);
 		if (x >= 3 || (x == 2 && !priv) || (x == 1 && !priv && !descendant(pid))) {
 			*detail = x;
@@ -517,21 +495,9 @@ static int exec_stop(struct pl_remote *r)
 /* AT_ENTRY of process pid, from /proc/pid/auxv. */
 static int auxv_entry(pid_t pid, uintptr_t *entry)
 {
-	unsigned long aux[2 * 64];
-	char path[64];
-	size_t len, i;
-	int err;
+	int err = pl_proc_auxv(pid, AT_ENTRY, entry);
 
-	snprintf(path, sizeof path, "/proc/%d/auxv", (int)pid);
-	if ((err = read_small(path, (char *)aux, sizeof aux, &len)) != 0)
-		return err;
-	for (i = 0; i + 1 < len / sizeof aux[0]; i += 2) {
-		if (aux[i] == AT_ENTRY) {
-			*entry = (uintptr_t)aux[i + 1];
-			return 0;
-		}
-	}
-	return EIO;
+	return err == 0 && *entry == 0 ? EIO : err;
 }
 
 /*

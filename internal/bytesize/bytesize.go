@@ -1,40 +1,36 @@
 // Package bytesize formats byte counts for people: the one formatter of
-// package plock's messages and of the cplock command.
+// sizes that package plock's errors and the cplock command share.
 package bytesize
 
 import (
+	"fmt"
 	"math"
-	"strconv"
 )
 
-// Unlimited is the value of a limit that has none (PLOCK_UNLIMITED,
-// RLIM_INFINITY): Format shows it as "unlimited".
+// Unlimited is the value of a limit that has none (PLOCK_UNLIMITED).
 const Unlimited = math.MaxUint64
 
-// Format returns n bytes as "0 B", "1023 B", "1.0 KiB", "9.9 KiB", "132 KiB",
-// "1.8 MiB", "16 EiB": binary units, one decimal below 10 and none from 10
-// up, and "unlimited" for Unlimited.
+// Format formats n bytes as "0 B", "512 B", "4.0 KiB", "132 KiB",
+// "1.8 MiB" (binary multiples, one decimal below 10), or "unlimited" for
+// Unlimited.
 func Format(n uint64) string {
 	if n == Unlimited {
 		return "unlimited"
 	}
 	if n < 1024 {
-		return strconv.FormatUint(n, 10) + " B"
+		return fmt.Sprintf("%d B", n)
 	}
-	const prefixes = "KMGTPE"
-	v, unit := float64(n)/1024, 0
-	for v >= 1024 && unit < len(prefixes)-1 {
+	v, unit := float64(n), 0
+	for v >= 1024 && unit < 6 {
 		v /= 1024
 		unit++
 	}
-	// What would print as "1024 KiB" is "1.0 MiB".
-	if v >= 1023.5 && unit < len(prefixes)-1 {
-		v /= 1024
-		unit++
+	prefix := "KMGTPE"[unit-1 : unit]
+	if v < 10 {
+		return fmt.Sprintf("%.1f %siB", v, prefix)
 	}
-	prec := 0
-	if v < 9.95 {
-		prec = 1
-	}
-	return strconv.FormatFloat(v, 'f', prec, 64) + " " + prefixes[unit:unit+1] + "iB"
+	return fmt.Sprintf("%.0f %siB", v, prefix)
 }
+
+// KiB is n in KiB rounded up, as ulimit -l takes it.
+func KiB(n uint64) uint64 { return n/1024 + min(n%1024, 1) }

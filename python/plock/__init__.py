@@ -1,0 +1,222 @@
+"""System V plock() for Linux Python, through libplock.
+
+Python's ``os.plock`` exists only where the C library has ``plock()``;
+on Linux it does not, and code written for it fails with AttributeError.
+This package calls libplock, the C library that implements plock() on
+Linux on top of mlock(2), and offers the same call::
+
+    import plock
+    plock.plock(plock.PROCLOCK)     # text and data locked
+    ...                             # work that must not be paged out
+    plock.plock(plock.UNLOCK)
+
+or, for code written for ``os.plock``, unchanged::
+
+    import plock
+    plock.install()                 # os.plock and os.PROCLOCK ... when absent
+    os.plock(os.PROCLOCK)
+
+``plock(op)`` raises what ``os.plock`` raises: ``OSError(errno,
+strerror)``, that is PermissionError for EPERM (RLIMIT_MEMLOCK is 0 and
+the process lacks CAP_IPC_LOCK), and OSError with ``errno`` EINVAL (a value
+that is no operation, a class locked already, UNLOCK with nothing locked)
+or ENOMEM (the lock does not fit under RLIMIT_MEMLOCK). The exception also
+carries why, as libplock decided it: ``e.reason`` ("locked", "nothing",
+"zerolimit", "limit", ...) and ``e.need``, the bytes RLIMIT_MEMLOCK must
+allow for the call to succeed (0 where no limit is involved).
+
+``state()``, ``status()`` and ``segments()`` show what is locked and what
+limits locking; ``LIBRARY`` is the libplock this package loaded. The
+library is found through $PLOCK_LIBRARY, else as the installed
+libplock.so.0, else as build/libplock.so of the source checkout the
+package was installed from; see plock(3) for the C interface.
+"""
+import ctypes
+import os
+from dataclasses import dataclass
+
+from . import _ffi
+
+__all__ = [
+    "UNLOCK", "PROCLOCK", "TXTLOCK", "DATLOCK", "SHLIBLOCK", "PROCSHLIBLOCK",
+    "TXTSHLIBLOCK", "DATSHLIBLOCK",
+    "SEG_OTHER", "SEG_TEXT", "SEG_DATA", "SEG_STACK", "SEG_SHLIB_TEXT", "SEG_SHLIB_DATA",
+    "PROT_READ", "PROT_WRITE", "PROT_EXEC", "PROT_SHARED", "UNLIMITED",
+    "plock", "state", "status", "segments", "segment_class_name", "install",
+    "Segment", "Status", "LIBRARY",
+]
+
+#: The libplock this package loaded (a path, or the soname).
+LIBRARY: str = _ffi.LIBRARY
+
+# The operations of <sys/lock.h>.
+UNLOCK = 0  #: remove every lock plock() made
+PROCLOCK = 1  #: lock text and data (data includes the stack)
+TXTLOCK = 2  #: lock text
+DATLOCK = 4  #: lock data and stack
+SHLIBLOCK = 8  #: lock shared-library text and data
+PROCSHLIBLOCK = 9  #: PROCLOCK | SHLIBLOCK
+TXTSHLIBLOCK = 10  #: TXTLOCK | SHLIBLOCK
+DATSHLIBLOCK = 12  #: DATLOCK | SHLIBLOCK
+
+_OPS = ("UNLOCK", "PROCLOCK", "TXTLOCK", "DATLOCK", "SHLIBLOCK", "PROCSHLIBLOCK",
+        "TXTSHLIBLOCK", "DATSHLIBLOCK")
+
+# Segment.seg_class: PLOCK_SEG_* of <plock.h>.
+SEG_OTHER = 0  #: never locked by plock()
+SEG_TEXT = 1  #: main program, not writable: TXTLOCK
+SEG_DATA = 2  #: main program writable, heap, anonymous: DATLOCK
+SEG_STACK = 3  #: the main thread's [stack]: DATLOCK
+SEG_SHLIB_TEXT = 4  #: shared object, not writable: SHLIBLOCK
+SEG_SHLIB_DATA = 5  #: shared object, writable: SHLIBLOCK
+
+# Bits of Segment.prot: PLOCK_PROT_* of <plock.h>.
+PROT_READ = 1
+PROT_WRITE = 2
+PROT_EXEC = 4
+PROT_SHARED = 8  #: a MAP_SHARED mapping
+
+#: PLOCK_UNLIMITED: no limit (Status.memlock_cur, memlock_max, headroom).
+UNLIMITED = 2**64 - 1
+
+
+def _error(err: int) -> OSError:
+    # OSError(errno, strerror) is what os.plock raises (PyErr_SetFromErrno):
+    # the constructor picks the subclass, PermissionError for EPERM.
+    return OSError(err, os.strerror(err))
+
+
+def plock(op: int) -> None:
+    """Lock or unlock the process's text and/or data in memory: plock(op).
+
+    op is one of UNLOCK, PROCLOCK, TXTLOCK, DATLOCK, SHLIBLOCK,
+    PROCSHLIBLOCK, TXTSHLIBLOCK, DATSHLIBLOCK. Returns None; raises what
+    os.plock raises, OSError(errno, strerror):
+
+    - PermissionError (EPERM): RLIMIT_MEMLOCK is 0 and the process lacks
+      CAP_IPC_LOCK;
+    - OSError, errno EINVAL: op is no operation, a class it names is locked
+      already, or UNLOCK with nothing locked;
+    - OSError, errno ENOMEM: the lock does not fit under RLIMIT_MEMLOCK, or
+      the system cannot lock that much.
+
+    A failed call changes nothing. The exception has two more attributes:
+    ``reason``, why libplock refused ("badop", "locked", "nothing",
+    "zerolimit", "limit", "nomem", ...), and ``need``, the bytes
+    RLIMIT_MEMLOCK must allow for the call to succeed (0 unless a limit or
+    memory was the reason).
+    """
+    why = _ffi.Reason()
+    if _ffi.lib.plock_ctl(0, int(op), 0, ctypes.byref(why)) == 0:
+        return None
+    err = ctypes.get_errno() or why.err
+    e = _error(err)
+    e.reason = _ffi.lib.plock_why_name(why.why).decode()
+    e.need = why.need
+    raise e
+
+
+def state() -> int:
+    """What plock() has locked in this process: 0, or an OR of TXTLOCK,
+    DATLOCK and SHLIBLOCK (PROCLOCK makes TXTLOCK|DATLOCK). Cannot fail."""
+    return _ffi.lib.plock_state()
+
+
+def segment_class_name(seg_class: int) -> str:
+    """The name of a SEG_* value: "text", "data", "stack", "shlib-text",
+    "shlib-data" or "other"; "?" out of range."""
+    return _ffi.lib.plock_segment_class_name(seg_class).decode()
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One mapping of a process, as /proc/PID/smaps shows it, with the class
+    plock() gives it (struct plock_segment of <plock.h>)."""
+
+    start: int  #: first address
+    end: int  #: one past the last address
+    offset: int  #: offset in the file
+    inode: int  #: 0 for anonymous memory
+    dev_major: int
+    dev_minor: int
+    seg_class: int  #: SEG_*
+    prot: int  #: PROT_* bits
+    locked: int  #: 1 if the mapping is locked (VmFlags "lo")
+    lock_on_fault: int  #: 1 if plock() locks it on fault, 0 if eagerly
+    size: int  #: end - start
+    resident: int  #: bytes resident (Rss)
+    locked_bytes: int  #: bytes resident and locked
+    path: str  #: file, [heap], [stack], ... or "" (anonymous)
+
+    @property
+    def class_name(self) -> str:
+        """segment_class_name(seg_class): "text", "data", ..."""
+        return segment_class_name(self.seg_class)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What limits locking in a process (struct plock_status of <plock.h>)."""
+
+    state: int  #: state() for the caller; -1 for another process
+    future: int  #: 1: memory mapped later is locked (MCL_FUTURE); 0: not; -1: unknown
+    cap_ipc_lock: int  #: 1 if the process has CAP_IPC_LOCK in effect
+    vmlck: int  #: bytes the kernel counts as locked (VmLck)
+    memlock_cur: int  #: RLIMIT_MEMLOCK soft limit, or UNLIMITED
+    memlock_max: int  #: RLIMIT_MEMLOCK hard limit, or UNLIMITED
+    headroom: int  #: bytes it may still lock, or UNLIMITED
+
+
+def status(pid: int = 0) -> Status:
+    """What limits locking in process pid (0: this process).
+
+    Raises OSError: ProcessLookupError (ESRCH) for no such process,
+    PermissionError (EACCES, EPERM) when its /proc/PID/smaps may not be
+    read, or OSError with errno ENOMEM or EIO.
+    """
+    st = _ffi.Status()
+    if _ffi.lib.plock_status(pid, ctypes.byref(st)) != 0:
+        raise _error(ctypes.get_errno())
+    return Status(*(getattr(st, name) for name, _ in _ffi.Status._fields_))
+
+
+def segments(pid: int = 0) -> list[Segment]:
+    """The mappings of process pid (0: this process), in address order,
+    classified as plock() classifies them.
+
+    Raises OSError as status() does.
+    """
+    n = ctypes.c_size_t()
+    block = _ffi.lib.plock_segments(pid, ctypes.byref(n))
+    if not block:
+        raise _error(ctypes.get_errno())
+    try:
+        out = []
+        for i in range(n.value):
+            s = block[i]
+            fields = [getattr(s, name) for name, _ in _ffi.Segment._fields_]
+            fields[-1] = os.fsdecode(s.path or b"")
+            out.append(Segment(*fields))
+        return out
+    finally:
+        _ffi.free(ctypes.cast(block, ctypes.c_void_p))
+
+
+def install() -> bool:
+    """Make os.plock this package's plock() where Python has none, and put
+    the constants UNLOCK ... DATSHLIBLOCK on os where they are missing.
+
+    On Linux the interpreter has no os.plock: afterwards, code written for
+    os.plock runs unchanged. Where os.plock exists (a system with plock(),
+    or CPython rebuilt against libplock) it is left alone; CPython does not
+    export the op constants, so those are added, with the values of
+    <sys/lock.h>, if absent. Returns True if it installed os.plock, False
+    if os had one already.
+    """
+    for name in _OPS:
+        if not hasattr(os, name):
+            setattr(os, name, globals()[name])
+    if hasattr(os, "plock"):
+        return False
+    os.plock = plock
+    return True
