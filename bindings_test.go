@@ -327,6 +327,22 @@ func TestErrorWrapsErrno(t *testing.T) {
 	assert.ErrorIs(t, perm, fs.ErrPermission, "EPERM must satisfy fs.ErrPermission")
 }
 
+// TestRefusalCostsNoAllocation: the EINVAL path of Plock, decided from the
+// state, is one cgo call and returns an error made once, equal to the one
+// reasonError would make.
+func TestRefusalCostsNoAllocation(t *testing.T) {
+	first := Plock(Unlock) // nothing is locked
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		if !errors.Is(Plock(Unlock), syscall.EINVAL) {
+			t.Fatal("Plock(Unlock) with nothing locked did not fail with EINVAL")
+		}
+	}))
+	assert.Same(t, first, Plock(Unlock))
+	assert.Equal(t, &Error{Op: Unlock, Err: syscall.EINVAL, Reason: ReasonNothing, Memlock: Unlimited}, first)
+	// A value out of the table of refusals is made anew, and says the same.
+	assert.Equal(t, "plock Op(99): invalid argument: not an operation of <sys/lock.h>", Plock(Op(99)).Error())
+}
+
 func TestNames(t *testing.T) {
 	names := map[Op]string{Unlock: "UNLOCK", ProcLock: "PROCLOCK", TxtLock: "TXTLOCK", DatLock: "DATLOCK",
 		ShlibLock: "SHLIBLOCK", ProcShlibLock: "PROCSHLIBLOCK", TxtShlibLock: "TXTSHLIBLOCK", DatShlibLock: "DATSHLIBLOCK",

@@ -76,6 +76,10 @@ const reasonRollback = 1
 // the C library reported. It wraps the syscall.Errno, so errors.Is(err,
 // syscall.EINVAL) and, for EPERM, errors.Is(err, fs.ErrPermission) hold.
 // Its message says why the call failed and what would make it succeed.
+//
+// The error of a call that the state refused (EINVAL, with no system call)
+// is made once and shared by the calls refused the same way: read an
+// Error, do not modify it.
 type Error struct {
 	Op     Op            // the operation that failed
 	PID    int           // the process; 0 for the caller

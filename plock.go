@@ -24,6 +24,7 @@ static struct plock_reason plock_ctl_go(int pid, int op, int flags)
 import "C"
 
 import (
+	"sync/atomic"
 	"syscall"
 )
 
@@ -83,6 +84,9 @@ func State() Classes {
 // reasonError is the error of a failed plock_ctl on process pid (0: the
 // caller), as its struct plock_reason tells it.
 func reasonError(_ Op, pid int, why *C.struct_plock_reason) error {
+	if e := refusal(pid, why); e != nil {
+		return e
+	}
 	e := &Error{
 		Op:         Op(why.op), // op, as plock_ctl received it
 		PID:        pid,
@@ -99,6 +103,34 @@ func reasonError(_ Op, pid int, why *C.struct_plock_reason) error {
 	if why.flags&reasonRollback != 0 {
 		e.Unrestored = uint64(why.unrestored)
 	}
+	return e
+}
+
+// refusals are the errors of the calls of Plock that the state refused
+// with EINVAL before any system call, made once each and shared: such an
+// error says no more than its op, reason and classes, and the EINVAL path
+// of Plock is meant to cost no more than its cgo call. Allocating a fresh
+// Error there doubled that cost (its allocation, and the garbage collector's
+// work for it).
+var refusals [DatShlibLock + 1][ReasonVfork + 1][LockedText | LockedData | LockedShlib + 1]atomic.Pointer[Error]
+
+// refusal returns the shared error of a refusal, and nil if why says more
+// than a refusal does: what reasonError would make, made once.
+func refusal(pid int, why *C.struct_plock_reason) *Error {
+	if pid != 0 || why.op < 0 || why.op > C.int(DatShlibLock) || why.err != C.int(syscall.EINVAL) ||
+		why.why <= 0 || why.why > C.int(ReasonVfork) || why.classes < 0 ||
+		why.classes > C.int(LockedText|LockedData|LockedShlib) || why.flags != 0 ||
+		why.cap_ipc_lock != 0 || why.cause != 0 || why.detail != 0 || why.need != 0 ||
+		why.vmlck != 0 || why.memlock != C.PLOCK_UNLIMITED || why.unrestored != 0 {
+		return nil
+	}
+	p := &refusals[why.op][why.why][why.classes]
+	if e := p.Load(); e != nil {
+		return e
+	}
+	e := &Error{Op: Op(why.op), Err: syscall.EINVAL, Reason: Reason(why.why),
+		Classes: Classes(why.classes), Memlock: Unlimited}
+	p.Store(e)
 	return e
 }
 
