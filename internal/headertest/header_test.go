@@ -13,6 +13,7 @@ import (
 	"go/ast"
 	"go/build"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"os"
 	"os/exec"
@@ -489,4 +490,93 @@ func TestGoConstants(t *testing.T) {
 			t.Errorf("%s of <plock.h> has no Go constant", name)
 		}
 	}
+}
+
+// TestLayouts: every struct of <plock.h>, as cc/v4 lays it out (the
+// oracle, independent of gcc and cgo), has the fields, offsets and sizes
+// of the struct cgo gives package plock, and the same size.
+func TestLayouts(t *testing.T) {
+	a := translate(t, "#include <plock.h>\n")
+	inc := filepath.ToSlash(filepath.Join(repo, "include")) + "/"
+	var tags []string
+	for name, nodes := range a.Scope.Nodes {
+		for _, n := range nodes {
+			if s, ok := n.(*cc.StructOrUnionSpecifier); ok && strings.HasPrefix(s.Position().Filename, inc) {
+				tags = append(tags, name)
+			}
+		}
+	}
+	assert.ElementsMatch(t, keys(cgoStructs), tags, "the structs of the headers, and layout.go's")
+	type field struct {
+		Name         string
+		Offset, Size int64
+	}
+	for _, tag := range tags {
+		var st *cc.StructType
+		for _, n := range a.Scope.Nodes[tag] {
+			if s, ok := n.(*cc.StructOrUnionSpecifier); ok {
+				st, _ = s.Type().(*cc.StructType)
+			}
+		}
+		require.NotNil(t, st, "struct %s", tag)
+		var want []field
+		for i := 0; i < st.NumFields(); i++ {
+			f := st.FieldByIndex(i)
+			want = append(want, field{f.Name(), f.Offset(), f.Type().Size()})
+		}
+		rt, ok := cgoStructs[tag]
+		if !assert.True(t, ok, "layout.go has no struct %s", tag) {
+			continue
+		}
+		var got []field
+		for i := 0; i < rt.NumField(); i++ {
+			if f := rt.Field(i); f.Name != "_" { // cgo's padding
+				got = append(got, field{f.Name, int64(f.Offset), int64(f.Type.Size())})
+			}
+		}
+		assert.Equal(t, want, got, "struct %s: cc/v4's layout, and cgo's", tag)
+		assert.Equal(t, st.Size(), int64(rt.Size()), "sizeof(struct %s)", tag)
+	}
+}
+
+// TestAPIWithoutCgo: the build without cgo (nocgo.go) has the exported
+// functions and methods of the build with cgo, with the same signatures,
+// so that a program that compiles with one compiles with the other.
+func TestAPIWithoutCgo(t *testing.T) {
+	withCgo, withoutCgo := api(t, true), api(t, false)
+	assert.Equal(t, withCgo, withoutCgo, "the API with cgo, and without")
+	assert.Contains(t, withCgo, "func Plock(op Op) error")
+}
+
+// api returns the exported functions and methods of package plock's build
+// for Linux with or without cgo, one signature each, sorted.
+func api(t *testing.T, cgo bool) []string {
+	t.Helper()
+	ctx := build.Default
+	ctx.GOOS, ctx.CgoEnabled = "linux", cgo
+	pkg, err := ctx.ImportDir(repo, 0)
+	require.NoError(t, err)
+	fset := token.NewFileSet()
+	var sigs []string
+	for _, name := range append(pkg.GoFiles, pkg.CgoFiles...) {
+		f, err := parser.ParseFile(fset, filepath.Join(repo, name), nil, 0)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || !fd.Name.IsExported() {
+				continue
+			}
+			fd.Body, fd.Doc = nil, nil
+			if fd.Recv != nil {
+				for _, r := range fd.Recv.List {
+					r.Names = nil // the receiver's type, not its name
+				}
+			}
+			var b strings.Builder
+			require.NoError(t, printer.Fprint(&b, fset, fd))
+			sigs = append(sigs, b.String())
+		}
+	}
+	sort.Strings(sigs)
+	return sigs
 }
