@@ -1006,4 +1006,14 @@ func main() {
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "true true true\nplock: not available in this build: it needs cgo "+
 		"(CGO_ENABLED=1 and a C compiler) on Linux\n", string(out))
+
+	// Another system: the package builds there (cgo is off when
+	// cross-compiling, and the shim is Linux's anyway), and go vet
+	// compiles the tests that build there too.
+	for _, verb := range []string{"build", "vet"} {
+		cmd := exec.Command(goTool, verb, ".")
+		cmd.Env = append(os.Environ(), "GOOS=darwin", "GOARCH=arm64")
+		out, err := cmd.CombinedOutput()
+		assert.NoError(t, err, "GOOS=darwin go %s:\n%s", verb, out)
+	}
 }
