@@ -181,7 +181,7 @@ demo: $(B)/cplock
 #               prove would take the python/ directory for a directory of tests)
 CT        = tests/c
 CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need \
-	    mappings noproc \
+	    mappings noproc moving \
 	    remote
 TESTS = $(CT_NAMES:%=c/%) c/headers $(CT_NAMES:%=c-asan/%) c-valgrind/model install \
 	go/package go/headertest go/race crosslang cmd fuzz/seeds-asan fuzz/fuzz-20s \

@@ -26,6 +26,7 @@ struct engine {
 	int smaps;		/* t is read from smaps */
 	int limited;		/* RLIMIT_MEMLOCK applies; -1: not asked yet */
 	int sysmem;		/* the kernel said EAGAIN: the system, not the limit */
+	int moved;		/* a mapping to lock was unmapped, wholly or in part */
 	struct plock_reason *why;
 };
 
@@ -72,23 +73,38 @@ static int candidate(const struct pl_map *m, int classes)
 /* mlock, with the kernel's errors told apart. */
 static int lock_range(struct engine *e, uintptr_t start, uintptr_t end, int on_fault)
 {
-	int err = pl_mlock(e->p, start, end, on_fault);
+	int err, tries;
 
-	switch (err) {
-	case EAGAIN:
-		/* Some pages could not be locked: HP-UX says ENOMEM. */
-		e->sysmem = 1;
-		return ENOMEM;
-	case ENOMEM:
+	for (tries = 1;; tries++) {
+		err = pl_mlock(e->p, start, end, on_fault);
+		if (err == EAGAIN) {
+			/* Some pages could not be locked: HP-UX says ENOMEM. */
+			e->sysmem = 1;
+			return ENOMEM;
+		}
+		if (err != ENOMEM && err != PL_ENOFAULT)
+			return err;
 		/*
-		 * "Over RLIMIT_MEMLOCK", or "part of the range is unmapped".
-		 * Another thread may have mapped the hole again already, so
-		 * that pl_mapped() says yes; but without a limit to exceed,
-		 * ENOMEM can only have been the hole.
+		 * Without mlock2, most likely a PROT_NONE mapping locked but
+		 * not faulted in; with no limit to exceed, taken as that.
+		 * (This fallback is for valgrind, which also objects to the
+		 * msync below on PROT_NONE memory, and for old kernels.)
 		 */
-		return limited(e) && pl_mapped(e->p, start, end) ? ENOMEM : PL_EGONE;
-	default:
-		return err;
+		if (err == PL_ENOFAULT && !limited(e))
+			return 0;
+		/*
+		 * Part of the range is unmapped: another thread unmapped it
+		 * since the table was read.
+		 */
+		if (!pl_mapped(e->p, start, end))
+			return PL_EGONE;
+		/*
+		 * Wholly mapped: over RLIMIT_MEMLOCK, or over vm.max_map_count
+		 * (the split of a mapping); or there was a hole that another
+		 * thread has filled again since.  Believed if it repeats.
+		 */
+		if (tries == 2)
+			return ENOMEM;
 	}
 }
 
@@ -121,8 +137,10 @@ static void unlock_run(struct engine *e, size_t i, size_t j)
 /*
  * Locks the run of candidates t->map[i..j), which are adjacent and locked
  * the same way: one system call for the run; if part of it was unmapped by
- * another thread meanwhile, one per mapping, and a mapping that is gone is
- * no error.
+ * another thread meanwhile, one per mapping.  A mapping that is gone, or
+ * has lost a part, is no error: it is noted in e->moved, for a data lock
+ * to read the table again (mlock stops at the first hole, so what is left
+ * of a mapping that shrank may not be locked).
  */
 static int lock_run(struct engine *e, size_t i, size_t j, int undo)
 {
@@ -137,8 +155,10 @@ static int lock_run(struct engine *e, size_t i, size_t j, int undo)
 		const struct pl_map *m = &e->t.map[k];
 
 		err = lock_range(e, m->start, m->end, pl_lock_on_fault(m));
-		if (err == PL_EGONE)
+		if (err == PL_EGONE) {
+			e->moved = 1;
 			continue;
+		}
 		if (err != 0) {
 			if (undo)
 				unlock_run(e, i, k);
@@ -266,7 +286,8 @@ static void restore(struct engine *e, const struct pl_snapshot *s, int blind)
 		const struct pl_range *r = &s->r[i];
 
 		if (blind) {
-			if ((err = pl_mlock(e->p, r->start, r->end, r->lf)) != 0 && err != ENOMEM)
+			if ((err = pl_mlock(e->p, r->start, r->end, r->lf)) != 0 && err != ENOMEM &&
+			    err != PL_ENOFAULT)
 				refused(e, r->end - r->start);
 			continue;
 		}
@@ -279,7 +300,7 @@ static void restore(struct engine *e, const struct pl_snapshot *s, int blind)
 			if (!same_memory(r, &t->map[m]))
 				continue;
 			err = pl_mlock(e->p, a, b, r->lf);
-			if (err != 0)
+			if (err != 0 && err != PL_ENOFAULT)
 				refused(e, b - a);
 		}
 	}
@@ -373,6 +394,30 @@ static int has_shlib(const struct pl_table *t)
 	return 0;
 }
 
+/*
+ * The locking of a data lock, under its MCL_FUTURE: reads the table and
+ * locks the candidates of classes.  Another thread may unmap part of a
+ * mapping between the read and the lock (glibc maps a thread arena at twice
+ * its size, then trims it), and mlock stops at the first hole.  Then the
+ * table is read again, from smaps, and what is still unlocked is locked.
+ * This ends: what is mapped after MCL_FUTURE is born locked, so a read
+ * that finds a mapping moved again finds less memory to lock than the one
+ * before, and the memory of the process at the call is finite.
+ */
+static int settle(struct engine *e, int classes)
+{
+	int err;
+
+	for (;;) {
+		e->moved = 0;
+		if ((err = read_table(e)) != 0 || (err = apply(e, classes, 0)) != 0)
+			return err;
+		if (!e->moved)
+			return 0;
+		e->smaps = 1;
+	}
+}
+
 static int lock(struct engine *e, struct pl_call *c, uint64_t *vmlck)
 {
 	int data = c->classes & DATLOCK, err;
@@ -431,7 +476,7 @@ static int lock(struct engine *e, struct pl_call *c, uint64_t *vmlck)
 		c->before->future = PL_FUTURE_OFF;	/* at vm.max_map_count: unknown */
 	if ((err = pl_mlockall(e->p, PL_FUTURE_ONFAULT)) != 0)
 		return err;
-	if ((err = read_table(e)) == 0 && (err = apply(e, c->classes, 0)) == 0)
+	if ((err = settle(e, c->classes)) == 0)
 		return 0;
 	/* Why, from the table this call locked by, before the rollback reads another. */
 	explain(e, err, c->classes, *vmlck);

@@ -3,8 +3,9 @@
  *
  * Convention: internal functions return 0 or a positive errno value and
  * never touch errno themselves; the public entry points turn that value
- * into errno in one place.  PL_EGONE is the one value that is not an errno:
- * "the range is no longer (wholly) mapped", which plock() does not report.
+ * into errno in one place.  Two values are not errnos: PL_EGONE, "the
+ * range is no longer (wholly) mapped", which plock() does not report, and
+ * PL_ENOFAULT below, which only the engine sees.
  */
 #ifndef PLOCK_INTERNAL_H
 #define PLOCK_INTERNAL_H
@@ -16,6 +17,12 @@
 #include "../include/plock.h"
 
 #define PL_EGONE	(-1)
+/*
+ * From pl_mlock() without mlock2: plain mlock said ENOMEM for a range asked
+ * to be locked on fault.  On a PROT_NONE mapping the kernel sets the lock
+ * and then fails to fault the pages in; it may also be the limit.
+ */
+#define PL_ENOFAULT	(-2)
 
 /* What a mapping's name says it is. */
 enum {
@@ -190,11 +197,11 @@ int pl_locked_classes(const struct pl_proc *p, int classes, int *still);
 void pl_snapshot_free(struct pl_snapshot *s);
 
 /*
- * remote.c (proposed, for the lead to merge into plock_reason): why the
- * kernel refused PTRACE_SEIZE of pid with EPERM, as far as the caller can
- * tell from /proc and its own credentials.  Returns a PLOCK_PTRACE_* value (<plock.h>) and
- * sets *detail where it says.  Asked only after a refusal: each answer is
- * what would make the call succeed, checked in the kernel's order.
+ * remote.c: why the kernel refused PTRACE_SEIZE of pid with EPERM, as far
+ * as the caller can tell from /proc and its own credentials.  Returns a
+ * PLOCK_PTRACE_* value (<plock.h>) and sets *detail where it says.  Asked
+ * only after a refusal: each answer is what would make the call succeed,
+ * checked in the kernel's order.
  */
 int pl_remote_refusal(pid_t pid, long *detail);
 

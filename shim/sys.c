@@ -62,8 +62,9 @@ static int no_mlock2;
 
 /*
  * Returns 0 or the kernel's errno as it is: EAGAIN (pages could not be
- * locked), ENOMEM (over RLIMIT_MEMLOCK, or part of the range unmapped),
- * EPERM (RLIMIT_MEMLOCK 0 without CAP_IPC_LOCK).  The engine tells them apart.
+ * locked), ENOMEM (over RLIMIT_MEMLOCK, part of the range unmapped, or
+ * vm.max_map_count reached by the split), EPERM (RLIMIT_MEMLOCK 0 without
+ * CAP_IPC_LOCK); or PL_ENOFAULT.  The engine tells them apart.
  */
 int pl_mlock(const struct pl_proc *p, uintptr_t start, uintptr_t end, int on_fault)
 {
@@ -79,10 +80,15 @@ int pl_mlock(const struct pl_proc *p, uintptr_t start, uintptr_t end, int on_fau
 		no_mlock2 = 1;
 	/*
 	 * Without mlock2 (kernels before 4.4, valgrind 3.19, some seccomp
-	 * sandboxes), lock eagerly, as plain MCL_FUTURE does.
+	 * sandboxes), lock eagerly, as plain MCL_FUTURE does.  The kernel
+	 * cannot fault in a PROT_NONE mapping: it sets the lock, then says
+	 * ENOMEM (its EFAULT, as mlock reports it).
 	 */
-	if (!on_fault || no_mlock2)
+	if (!on_fault || no_mlock2) {
 		r = pl_sys(p, SYS_mlock, (long)start, (long)(end - start), 0, 0, 0, 0);
+		if (on_fault && r == -ENOMEM)
+			return PL_ENOFAULT;
+	}
 	return r < 0 ? (int)-r : 0;
 }
 
