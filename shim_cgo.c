@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 /*
  * The shim, compiled by cgo for the Go package: cgo builds only the C files
  * of the package's own directory, so this one includes the shim's sources,
