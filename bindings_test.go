@@ -168,7 +168,6 @@ func init() {
 	// seq: runs a comma-separated list of op values, each through Plock,
 	// and after each checks the state and the locks.
 	helpers["seq"] = func(arg string) {
-		warmThreads()
 		for i, op := range parseOps(arg) {
 			err := Plock(op)
 			r := opResult{Op: op, Errno: errnoName(err), State: State()}
@@ -184,30 +183,6 @@ func init() {
 			report("op"+strconv.Itoa(i), r)
 		}
 	}
-}
-
-// warmThreads has the runtime start its threads before the test locks.
-//
-// A known limit of MCL_FUTURE, which no order of calls in the shim closes:
-// glibc maps a new thread's stack PROT_NONE and then opens it with
-// mprotect, and a mapping made before mlockall(MCL_FUTURE) and opened after
-// it stays unlocked (the kernel applies MCL_FUTURE to new mappings, not to
-// mprotect). A Go runtime that starts a thread while Plock runs can leave
-// such a stack; the shim's second look after MCL_FUTURE narrows the window
-// to the few instructions between glibc's mmap and mprotect, which the
-// race detector's slowness sometimes hits. Goroutines blocked in system
-// calls make the runtime start its threads now.
-func warmThreads() {
-	var wg sync.WaitGroup
-	for i := 0; i < 2*runtime.GOMAXPROCS(0)+2; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ts := syscall.NsecToTimespec(int64(2 * time.Millisecond))
-			syscall.Nanosleep(&ts, nil)
-		}()
-	}
-	wg.Wait()
 }
 
 func parseOps(s string) []Op {

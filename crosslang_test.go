@@ -98,7 +98,6 @@ func init() {
 	helpers["crosslang"] = func(arg string) {
 		id, list, _ := strings.Cut(arg, " ")
 		ops := strings.Split(list, ",")
-		warmThreads()
 		var res []string
 		for _, name := range ops {
 			op, ok := opByName(name)

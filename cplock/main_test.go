@@ -40,14 +40,6 @@ var (
 // helperEnv selects a helper mode of this test binary (see helper).
 const helperEnv = "CPLOCK_TEST_HELPER"
 
-func init() {
-	// The data-locking helper makes its cgo calls from the main thread,
-	// so that C's malloc uses the main arena, which a data lock covers.
-	if os.Getenv(helperEnv) != "" {
-		runtime.LockOSThread()
-	}
-}
-
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
 		os.Exit(helper(mode))
