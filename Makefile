@@ -175,7 +175,7 @@ demo: $(B)/cplock
 #   fuzz        internal/shimtest's seeds and unit tests under -asan, then 20 s of fuzzing
 #   stress      8 threads x 20,000 random plock calls with mapping churn and forks,
 #               linearized against the contract's state machine
-#   tsan        the stress test (4,000 calls) and test_threads under ThreadSanitizer
+#   tsan        the stress test (1,500 calls) and test_threads under ThreadSanitizer
 #   bigmaps     60,000 mappings, and vm.max_map_count itself
 #   py          tests/python (unittest), when that directory exists (not "python":
 #               prove would take the python/ directory for a directory of tests)
