@@ -86,7 +86,7 @@ $(B)/examples/legacy: examples/legacy.c $(B)/libplock.so
 
 # plock(3) documents every function; man FUNCTION finds it through these.
 MAN3_LINKS = plock_state plock_op_classes plock_flags plock_ctl plock_why_name plock_segments \
-	     plock_segment_class_name plock_status
+	     plock_segment_class_name plock_status plock_traceme_refusal
 LDCONFIG   = ldconfig
 
 # ldconfig refreshes the linker cache on the real root only, not in a DESTDIR.

@@ -9,6 +9,7 @@ import "C"
 
 import (
 	"debug/buildinfo"
+	"errors"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -58,8 +59,12 @@ func UnlockProcess(pid int) error { return LockProcess(pid, Unlock) }
 // locked). cmd.SysProcAttr.Ptrace is set; the calling goroutine is locked
 // to its thread while StartLocked runs, as ptrace asks.
 //
-// An error from cmd.Start is returned as it is, and cmd.Process is nil.
-// If the locks fail, the error says why (it wraps the syscall.Errno), and
+// An error from cmd.Start is returned as it is, and cmd.Process is nil;
+// but if the child was refused PTRACE_TRACEME (a seccomp filter, Yama, a
+// tracer that follows forks, which all refuse with EPERM), the error is
+// an *Error with ReasonPtrace that says so, and cmd was not started even
+// with allowUnlocked (an exec.Cmd starts once: start another). If the
+// locks fail, the error says why (it wraps the syscall.Errno), and
 // the program has been started: with allowUnlocked it runs on unlocked;
 // otherwise it is killed at its entry point and waited for. If it exited by
 // itself before its entry point (the loader found no library, say), the
@@ -74,6 +79,13 @@ func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
+		if errors.Is(err, syscall.EPERM) {
+			// Was it the child's PTRACE_TRACEME, or execve's own EPERM?
+			var why C.struct_plock_reason
+			if C.plock_traceme_refusal(C.int(op), &why) != C.PLOCK_PTRACE_UNKNOWN {
+				return reasonError(op, 0, &why)
+			}
+		}
 		return err
 	}
 	pid := cmd.Process.Pid

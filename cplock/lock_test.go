@@ -319,6 +319,36 @@ func TestLockUnprivileged(t *testing.T) {
 	tg.expectExit0(t)
 }
 
+// Under a seccomp filter that refuses ptrace (a container's profile may),
+// lock and run say so, and what to change; the process is untouched.
+func TestLockRefusedBySeccomp(t *testing.T) {
+	tg := startTarget(t, "fifo")
+	waitIn(t, tg.pid, int(syscall.SYS_READ))
+	pid := strconv.Itoa(tg.pid)
+	r := runCmd(t, nil, noptraceBin, cplockBin, "lock", "proc", pid)
+	r.expect(t, 1, "cplock: cannot lock process "+pid+" (target)", "operation not permitted",
+		"seccomp filter that refuses ptrace")
+	if k := vmlck(t, tg.pid); k != 0 {
+		t.Errorf("VmLck %d after a refused lock", k)
+	}
+	tg.feed(t)
+	tg.expectExit0(t)
+
+	r = runCmd(t, nil, noptraceBin, cplockBin, "run", "--lock", "proc", "--", "sh", "-c", "echo ran")
+	r.expect(t, 1, "cplock: cannot lock sh: ", "operation not permitted",
+		"seccomp filter that refuses ptrace", "sh was not started")
+	if r.stdout != "" {
+		t.Errorf("the program ran: %q", r.stdout)
+	}
+	r = runCmd(t, nil, noptraceBin, cplockBin, "run", "--allow-unlocked", "--lock", "proc", "--",
+		"sh", "-c", "echo ran; exit 3")
+	r.expect(t, 3, "cplock: warning: cannot lock sh: ", "seccomp filter that refuses ptrace",
+		"running sh unlocked")
+	if r.stdout != "ran\n" {
+		t.Errorf("with --allow-unlocked, the program said %q, want \"ran\\n\"", r.stdout)
+	}
+}
+
 // A pure Go program that runs is locked and unlocked too.
 func TestLockGoProgram(t *testing.T) {
 	needRoot(t)

@@ -34,6 +34,7 @@ var (
 	targetBin    string // testdata/target.c, dynamically linked
 	targetStatic string // testdata/target.c, statically linked
 	goTarget     string // testdata/govmlck, CGO_ENABLED=0
+	noptraceBin  string // testdata/noptrace.c: a command under a seccomp filter
 	goTool       string
 )
 
@@ -73,6 +74,7 @@ func setup() (int, error) {
 	targetBin = filepath.Join(dir, "target")
 	targetStatic = filepath.Join(dir, "target-static")
 	goTarget = filepath.Join(dir, "gotarget")
+	noptraceBin = filepath.Join(dir, "noptrace")
 	goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goTool); err != nil {
 		goTool = "go"
@@ -87,8 +89,9 @@ func setup() (int, error) {
 			append(shim, "-lpthread")...),
 		{"cc", "-pthread", "-o", targetBin, "testdata/target.c"},
 		{"cc", "-pthread", "-static", "-o", targetStatic, "testdata/target.c"},
+		{"cc", "-Wall", "-Werror", "-o", noptraceBin, "testdata/noptrace.c"},
 		{"cp", os.Args[0], selfBin},
-		{"chmod", "0755", cplockBin, legacyBin, targetBin, targetStatic, selfBin},
+		{"chmod", "0755", cplockBin, legacyBin, targetBin, targetStatic, selfBin, noptraceBin},
 	}
 	gobuild := exec.Command(goTool, "build", "-o", goTarget, "./testdata/govmlck")
 	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0")

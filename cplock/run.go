@@ -106,8 +106,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
 	err = plock.StartLocked(cmd, op, *allow)
-	if cmd.Process == nil {
+	var perr *plock.Error
+	switch {
+	case cmd.Process == nil && !errors.As(err, &perr):
 		return startFailure(name, err)
+	case cmd.Process == nil && !*allow:
+		// It could not be traced: the reason is plock's.
+		return failf("cannot lock %s: %v; %s was not started (--allow-unlocked runs it anyway)",
+			name, err, name)
+	case cmd.Process == nil:
+		// An exec.Cmd starts once: the same command again, untraced.
+		unlocked := exec.Command(path, pos[1:]...)
+		unlocked.Args[0] = name
+		unlocked.Stdin, unlocked.Stdout, unlocked.Stderr = os.Stdin, stdout, stderr
+		if err := unlocked.Start(); err != nil {
+			return startFailure(name, err)
+		}
+		cmd = unlocked // err stays: the warning below says it runs unlocked
 	}
 	done := make(chan struct{})
 	defer close(done)

@@ -236,6 +236,17 @@ struct plock_reason {
  */
 int plock_ctl(int pid, int op, int flags, struct plock_reason *why);
 
+/*
+ * plock_traceme_refusal is for a caller whose start of a child for
+ * PLOCK_AT_ENTRY failed with EPERM, the error of the child's
+ * PTRACE_TRACEME (a seccomp filter, Yama, or a tracer that follows forks
+ * attached to the child first): it fills *why as plock_ctl(child, op, ...)
+ * would have, PLOCK_WHY_PTRACE with its cause, and returns the cause;
+ * PLOCK_PTRACE_UNKNOWN if none is seen (then the EPERM may have been
+ * execve's own).
+ */
+int plock_traceme_refusal(int op, struct plock_reason *why);
+
 /* plock_why_name returns the name of a PLOCK_WHY_* value without its
  * prefix, in lower case ("locked", "limit", ...), and "?" out of range. */
 const char *plock_why_name(int why);

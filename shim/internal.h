@@ -205,6 +205,9 @@ void pl_snapshot_free(struct pl_snapshot *s);
  */
 int pl_remote_refusal(pid_t pid, long *detail);
 
+/* The same for PTRACE_TRACEME in a child the caller starts (PLOCK_AT_ENTRY). */
+int pl_traceme_refusal(long *detail);
+
 /*
  * remote.c: for an at_entry process whose lock failed, instead of
  * pl_remote_detach: its registers back, but it stays stopped at its entry

@@ -312,6 +312,21 @@ int plock_ctl(int pid, int op, int flags, struct plock_reason *why)
 	return -1;
 }
 
+int plock_traceme_refusal(int op, struct plock_reason *why)
+{
+	long detail = 0;
+
+	memset(why, 0, sizeof *why);
+	why->op = op;
+	why->classes = plock_op_classes(op) < 0 ? 0 : plock_op_classes(op);
+	why->memlock = PLOCK_UNLIMITED;
+	why->err = EPERM;
+	why->why = PLOCK_WHY_PTRACE;
+	why->cause = pl_traceme_refusal(&detail);
+	why->detail = (int)detail;
+	return why->cause;
+}
+
 int plock_flags(int op, int flags)
 {
 	return plock_ctl(0, op, flags, NULL);

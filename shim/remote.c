@@ -225,6 +225,34 @@ int pl_remote_refusal(pid_t pid, long *detail)
 	return PLOCK_PTRACE_UNKNOWN;
 }
 
+int pl_traceme_refusal(long *detail)
+{
+	char v[64];
+	long x;
+
+	*detail = 0;
+	/*
+	 * A tracer that follows forks (strace -f, a debugger) attaches the
+	 * child before it can ask: traced already.
+	 */
+	if ((x = status_long(getpid(), 0, "TracerPid", 0)) != 0) {
+		*detail = x;
+		return PLOCK_PTRACE_TRACED;
+	}
+	/* Yama: scope 3 refuses PTRACE_TRACEME; scope 2, unless the parent has CAP_SYS_PTRACE. */
+	if (pl_read_file("/proc/sys/kernel/yama/ptrace_scope", v, sizeof v, NULL) == 0) {
+		x = strtol(v, NULL, 10);
+		if (x >= 3 || (x == 2 && !cap_sys_ptrace())) {
+			*detail = x;
+			return PLOCK_PTRACE_YAMA;
+		}
+	}
+	/* The child inherits the caller's seccomp filters. */
+	if (status_long(getpid(), 0, "Seccomp", 0) == 2)
+		return PLOCK_PTRACE_SECCOMP;
+	return PLOCK_PTRACE_UNKNOWN;
+}
+
 #ifndef PL_REMOTE_NOREGS
 
 enum { T_RUNNING, T_STOPPED, T_GONE };

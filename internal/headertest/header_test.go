@@ -164,6 +164,7 @@ func TestPrototypes(t *testing.T) {
 		"const char * plock_segment_class_name(int)",
 		"int plock_ctl(int, int, int, struct plock_reason *)",
 		"const char * plock_why_name(int)",
+		"int plock_traceme_refusal(int, struct plock_reason *)",
 	}
 	for _, w := range want {
 		name := w[strings.LastIndex(w[:strings.Index(w, "(")], " ")+1 : strings.Index(w, "(")]
@@ -172,7 +173,8 @@ func TestPrototypes(t *testing.T) {
 	// bindings.go calls each with as many arguments as the prototype has.
 	calls := cgoCalls(t)
 	for fn, args := range map[string]int{"plock_ctl": 4, "plock_state": 0, "plock_segments": 2,
-		"plock_status": 2, "plock_segment_class_name": 1, "plock_why_name": 1} {
+		"plock_status": 2, "plock_segment_class_name": 1, "plock_why_name": 1,
+		"plock_traceme_refusal": 2} {
 		require.Contains(t, calls, fn, "bindings.go does not call %s", fn)
 		assert.Equal(t, args, calls[fn], "arguments of %s", fn)
 	}

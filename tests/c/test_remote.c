@@ -17,14 +17,17 @@
  * Also: a child started with PTRACE_TRACEME is run to its entry point with
  * its shared objects mapped (at_entry); a process killed while held gives
  * ESRCH and its exit status still reaches its parent; and each refusal of
- * PTRACE_SEIZE this machine can produce is explained by pl_remote_refusal().
+ * PTRACE_SEIZE this machine can produce is explained by pl_remote_refusal(),
+ * and of PTRACE_TRACEME by pl_traceme_refusal().
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -878,6 +881,68 @@ static void test_refusals(void)
 	h_end();
 }
 
+/*
+ * Installs a seccomp filter that refuses ptrace with EPERM, as a container's
+ * profile may (as cplock/testdata/noptrace.c does for cplock's tests).
+ */
+static int deny_ptrace(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof f / sizeof f[0], f };
+
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+	       syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : -1;
+}
+
+/*
+ * Why a child's PTRACE_TRACEME is refused (pl_traceme_refusal): under a
+ * seccomp filter, and when a tracer already traces the caller.  Each case
+ * runs in a child, which first checks that the kernel does refuse it.
+ */
+static void test_traceme_refusals(void)
+{
+	long d = 0;
+	pid_t pid;
+	int rc = -1;
+
+	h_begin("traceme-refusals");
+	if ((pid = fork()) == 0) {
+		pid_t g;
+		int st;
+
+		if (deny_ptrace() != 0)
+			_exit(10);
+		if ((g = fork()) == 0)
+			_exit(ptrace(PTRACE_TRACEME, 0, 0, 0) == -1 && errno == EPERM ? 0 : 1);
+		if (waitpid(g, &st, 0) != g || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			_exit(11);	/* the filter did not refuse it */
+		_exit(pl_traceme_refusal(&d) == PLOCK_PTRACE_SECCOMP ? 0 : 12);
+	}
+	CHECK(waitpid(pid, &rc, 0) == pid && WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+	      "under seccomp: status %#x (10: no filter, 11: not refused, 12: not explained)", rc);
+
+	/* Traced already (strace -f traces every child from its birth). */
+	if ((pid = fork()) == 0) {
+		/* Our child, traced by its parent: TracerPid is the test. */
+		raise(SIGSTOP);
+		_exit(pl_traceme_refusal(&d) == PLOCK_PTRACE_TRACED && d == (long)getppid() ? 0 : 1);
+	}
+	if (CHECK(waitpid(pid, &rc, WUNTRACED) == pid && WIFSTOPPED(rc), "child did not stop") &&
+	    CHECK(ptrace(PTRACE_SEIZE, pid, 0, 0) == 0, "PTRACE_SEIZE: %s", strerror(errno))) {
+		kill(pid, SIGCONT);
+		while (waitpid(pid, &rc, 0) == pid && !WIFEXITED(rc) && !WIFSIGNALED(rc))
+			ptrace(PTRACE_CONT, pid, 0, WIFSTOPPED(rc) && WSTOPSIG(rc) != SIGSTOP &&
+			       WSTOPSIG(rc) != SIGCONT ? WSTOPSIG(rc) : 0);
+		CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "traced child: status %#x", rc);
+	}
+	h_end();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "entry-child") == 0)
@@ -901,5 +966,6 @@ int main(int argc, char **argv)
 	test_hold(1);
 	test_hold(0);
 	test_refusals();
+	test_traceme_refusals();
 	return h_done("remote");
 }

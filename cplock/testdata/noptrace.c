@@ -1,0 +1,55 @@
+/*
+ * A program for cplock's tests: runs a command under a seccomp filter that
+ * refuses ptrace(2) with EPERM, as a container's seccomp profile may.
+ *
+ *	noptrace COMMAND [ARG...]
+ *
+ * Exit 127: the filter could not be installed or COMMAND not run.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define ARCH	AUDIT_ARCH_AARCH64
+#else
+#error "noptrace: no AUDIT_ARCH for this architecture"
+#endif
+
+int main(int argc, char **argv)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ptrace, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof f / sizeof f[0], f };
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: noptrace COMMAND [ARG...]\n");
+		return 127;
+	}
+	/* Without CAP_SYS_ADMIN a filter needs no_new_privs; with it, no harm. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+		fprintf(stderr, "noptrace: seccomp: %s\n", strerror(errno));
+		return 127;
+	}
+	execvp(argv[1], argv + 1);
+	fprintf(stderr, "noptrace: %s: %s\n", argv[1], strerror(errno));
+	return 127;
+}
