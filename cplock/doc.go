@@ -92,8 +92,10 @@ own child (unless kernel.yama.ptrace_scope is 3).
 
 If the lock fails (the user lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is too
 low), cplock says why and how much would have to be locked, kills the
-program before it runs, and exits with status 1. With --allow-unlocked the
-program runs anyway, unlocked, after a warning.
+program before it runs, and exits with status 1. The same if the program
+cannot be traced at all (a seccomp filter refuses ptrace, or cplock itself
+runs under strace -f): cplock says which, and the program is not started.
+With --allow-unlocked the program runs anyway, unlocked, after a warning.
 
 The lock is the program's own: its children and the programs it executes
 start unlocked. A Go program is locked with the Go package's rule: a data
