@@ -314,11 +314,12 @@ int plock_ctl(int pid, int op, int flags, struct plock_reason *why)
 
 int plock_traceme_refusal(int op, struct plock_reason *why)
 {
+	int classes = plock_op_classes(op);
 	long detail = 0;
 
 	memset(why, 0, sizeof *why);
 	why->op = op;
-	why->classes = plock_op_classes(op) < 0 ? 0 : plock_op_classes(op);
+	why->classes = classes < 0 ? 0 : classes;
 	why->memlock = PLOCK_UNLIMITED;
 	why->err = EPERM;
 	why->why = PLOCK_WHY_PTRACE;

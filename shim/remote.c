@@ -165,6 +165,22 @@ static int descendant(pid_t pid)
 	return 0;
 }
 
+/* Yama's kernel.yama.ptrace_scope, or 0 without Yama. */
+static long yama_scope(void)
+{
+	char v[64];
+
+	if (pl_read_file("/proc/sys/kernel/yama/ptrace_scope", v, sizeof v, NULL) != 0)
+		return 0;
+	return strtol(v, NULL, 10);
+}
+
+/* Whether the caller runs under a seccomp filter (status "Seccomp: 2"). */
+static int seccomp_filtered(void)
+{
+	return status_long(getpid(), 0, "Seccomp", 0) == 2;
+}
+
 int pl_remote_refusal(pid_t pid, long *detail)
 {
 	unsigned long tu[4], tg[4], tcap = 0, mycap = 0;
@@ -209,25 +225,20 @@ int pl_remote_refusal(pid_t pid, long *detail)
 	    sscanf(v, "%lx", &tcap) == 1 && status_field(getpid(), 0, "CapPrm", v, sizeof v) == 0 &&
 	    sscanf(v, "%lx", &mycap) == 1 && (tcap & ~mycap) != 0)
 		return PLOCK_PTRACE_CAPS;
-	if (pl_read_file("/proc/sys/kernel/yama/ptrace_scope", v, sizeof v, NULL) == 0) {
-		x = strtol(v, NULL, 10);
-		if (x >= 3 || (x == 2 && !priv) || (x == 1 && !priv && !descendant(pid))) {
-			*detail = x;
-			return PLOCK_PTRACE_YAMA;
-		}
+	x = yama_scope();
+	if (x >= 3 || (x == 2 && !priv) || (x == 1 && !priv && !descendant(pid))) {
+		*detail = x;
+		return PLOCK_PTRACE_YAMA;
 	}
 	if ((x = status_long(pid, 0, "TracerPid", 0)) != 0) {
 		*detail = x;
 		return PLOCK_PTRACE_TRACED;
 	}
-	if (status_long(getpid(), 0, "Seccomp", 0) == 2)
-		return PLOCK_PTRACE_SECCOMP;
-	return PLOCK_PTRACE_UNKNOWN;
+	return seccomp_filtered() ? PLOCK_PTRACE_SECCOMP : PLOCK_PTRACE_UNKNOWN;
 }
 
 int pl_traceme_refusal(long *detail)
 {
-	char v[64];
 	long x;
 
 	*detail = 0;
@@ -240,17 +251,13 @@ int pl_traceme_refusal(long *detail)
 		return PLOCK_PTRACE_TRACED;
 	}
 	/* Yama: scope 3 refuses PTRACE_TRACEME; scope 2, unless the parent has CAP_SYS_PTRACE. */
-	if (pl_read_file("/proc/sys/kernel/yama/ptrace_scope", v, sizeof v, NULL) == 0) {
-		x = strtol(v, NULL, 10);
-		if (x >= 3 || (x == 2 && !cap_sys_ptrace())) {
-			*detail = x;
-			return PLOCK_PTRACE_YAMA;
-		}
+	x = yama_scope();
+	if (x >= 3 || (x == 2 && !cap_sys_ptrace())) {
+		*detail = x;
+		return PLOCK_PTRACE_YAMA;
 	}
 	/* The child inherits the caller's seccomp filters. */
-	if (status_long(getpid(), 0, "Seccomp", 0) == 2)
-		return PLOCK_PTRACE_SECCOMP;
-	return PLOCK_PTRACE_UNKNOWN;
+	return seccomp_filtered() ? PLOCK_PTRACE_SECCOMP : PLOCK_PTRACE_UNKNOWN;
 }
 
 #ifndef PL_REMOTE_NOREGS
