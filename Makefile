@@ -188,8 +188,8 @@ TESTS = $(CT_NAMES:%=c/%) c/headers $(CT_NAMES:%=c-asan/%) c-valgrind/model inst
 	stress tsan/stress tsan/threads bigmaps $(if $(wildcard tests/python),py/package)
 
 # What each suite runs, built before prove starts.
-BUILT_c          = $(CT_NAMES:%=$(B)/c/test_%) $(LIBA)
-BUILT_c-asan     = $(CT_NAMES:%=$(B)/c-asan/test_%)
+BUILT_c          = $(CT_NAMES:%=$(B)/c/test_%) $(LIBA) $(B)/noptrace
+BUILT_c-asan     = $(CT_NAMES:%=$(B)/c-asan/test_%) $(B)/noptrace
 BUILT_c-valgrind = $(B)/c/test_model
 BUILT_crosslang  = $(B)/crosslang/crosslang $(B)/libplock.so
 BUILT_stress     = $(B)/stress/stress
@@ -219,6 +219,10 @@ CT_DEPS   = $(CT_HELP) $(CT)/util.h $(CT)/smaps_oracle.h $(CT)/harness.h
 CT_CFLAGS = -std=c11 $(WARN) -Iinclude -O1 -g -pthread
 CT_SAN    = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SHIM_DEPS = $(SHIM_SRC) shim/internal.h shim/remote_arch.h $(HEADERS)
+
+# test_remote runs it from ../noptrace, beside its own directory.
+$(B)/noptrace: testdata/noptrace.c
+	$(CC) $(CT_CFLAGS) -o $@ $<
 
 $(B)/c/test_static: $(CT)/test_static.c $(CT_DEPS) $(LIBA)
 	@mkdir -p $(@D)

@@ -34,7 +34,7 @@ var (
 	targetBin    string // testdata/target.c, dynamically linked
 	targetStatic string // testdata/target.c, statically linked
 	goTarget     string // testdata/govmlck, CGO_ENABLED=0
-	noptraceBin  string // testdata/noptrace.c: a command under a seccomp filter
+	noptraceBin  string // ../testdata/noptrace.c: a command under a seccomp filter
 	goTool       string
 )
 
@@ -89,7 +89,7 @@ func setup() (int, error) {
 			append(shim, "-lpthread")...),
 		{"cc", "-pthread", "-o", targetBin, "testdata/target.c"},
 		{"cc", "-pthread", "-static", "-o", targetStatic, "testdata/target.c"},
-		{"cc", "-Wall", "-Werror", "-o", noptraceBin, "testdata/noptrace.c"},
+		{"cc", "-Wall", "-Werror", "-o", noptraceBin, "../testdata/noptrace.c"},
 		{"cp", os.Args[0], selfBin},
 		{"chmod", "0755", cplockBin, legacyBin, targetBin, targetStatic, selfBin, noptraceBin},
 	}

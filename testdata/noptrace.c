@@ -1,6 +1,7 @@
 /*
- * A program for cplock's tests: runs a command under a seccomp filter that
- * refuses ptrace(2) with EPERM, as a container's seccomp profile may.
+ * A program for the tests (tests/c/test_remote.c, cplock's): runs a command
+ * under a seccomp filter that refuses ptrace(2) with EPERM, as a
+ * container's seccomp profile may.  make builds it as build/noptrace.
  *
  *	noptrace COMMAND [ARG...]
  *
