@@ -16,16 +16,24 @@
 
 #include "internal.h"
 
+/* The path of /proc/PID/file (pid 0: the caller), in path[64]; or ESRCH. */
+static int proc_path(pid_t pid, const char *file, char path[64])
+{
+	if (pid < 0)
+		return ESRCH;
+	if (pid == 0)
+		snprintf(path, 64, "/proc/self/%s", file);
+	else
+		snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
+	return 0;
+}
+
 int pl_proc_open(pid_t pid, const char *file, int *fd)
 {
 	char path[64];
 
-	if (pid < 0)
+	if (proc_path(pid, file, path) != 0)
 		return ESRCH;
-	if (pid == 0)
-		snprintf(path, sizeof path, "/proc/self/%s", file);
-	else
-		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd >= 0)
 		return 0;
@@ -81,12 +89,8 @@ static int slurp(pid_t pid, const char *file, char *buf, size_t size, size_t *le
 {
 	char path[64];
 
-	if (pid < 0)
+	if (proc_path(pid, file, path) != 0)
 		return ESRCH;
-	if (pid == 0)
-		snprintf(path, sizeof path, "/proc/self/%s", file);
-	else
-		snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
 	return pl_proc_errno(pid, pl_read_file(path, buf, size, len));
 }
 
