@@ -899,12 +899,7 @@ func lookPath(t *testing.T, name string) string {
 // checks that it locked its memory.
 func TestOutsideModule(t *testing.T) {
 	needRoot(t)
-	repo, err := os.Getwd()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	gomod := "module example.com/locked\n\ngo 1.26\n\nrequire github.com/cplock/plock v0.0.0\n\n" +
-		"replace github.com/cplock/plock => " + repo + "\n"
-	main := `package main
+	exe := buildConsumer(t, "CGO_ENABLED=1", `package main
 
 import (
 	"fmt"
@@ -925,18 +920,8 @@ func main() {
 	}
 	fmt.Printf("state=%v vmlck=%d future=%v\n", plock.State(), st.VmLck, st.FutureLocked)
 }
-
-`
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644))
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	build := exec.Command(goTool, "build", "-o", "locked", ".")
-	build.Dir = dir
-	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "CGO_ENABLED=1")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build:\n%s", out)
-	run := exec.Command(filepath.Join(dir, "locked"))
-	out, err = run.CombinedOutput()
+`)
+	out, err := exec.Command(exe).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	m := regexp.MustCompile(`^state=text\+data vmlck=(\d+) future=true\n$`).FindStringSubmatch(string(out))
 	require.NotNil(t, m, "%s", out)
@@ -944,15 +929,34 @@ func main() {
 	assert.Greater(t, v, uint64(0))
 }
 
-// TestOutsideModuleWithoutCgo builds a consumer module with CGO_ENABLED=0:
-// it compiles, and every call says that plock needs cgo on Linux.
-func TestOutsideModuleWithoutCgo(t *testing.T) {
+// buildConsumer builds main, the source of a program in a module of its
+// own that requires this one through a replace directive, with plain go
+// build and the environment setting cgo (e.g. "CGO_ENABLED=1"), and
+// returns the program's path.
+func buildConsumer(t *testing.T, cgo, main string) string {
+	t.Helper()
 	repo, err := os.Getwd()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	gomod := "module example.com/nocgo\n\ngo 1.26\n\nrequire github.com/cplock/plock v0.0.0\n\n" +
+	gomod := "module example.com/consumer\n\ngo 1.26\n\nrequire github.com/cplock/plock v0.0.0\n\n" +
 		"replace github.com/cplock/plock => " + repo + "\n"
-	main := `package main
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644))
+	build := exec.Command(goCommand(), "build", "-o", "consumer", ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", cgo)
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build with %s:\n%s", cgo, out)
+	return filepath.Join(dir, "consumer")
+}
+
+// goCommand is the go command of the toolchain running the tests.
+func goCommand() string { return filepath.Join(runtime.GOROOT(), "bin", "go") }
+
+// TestOutsideModuleWithoutCgo builds a consumer module with CGO_ENABLED=0:
+// it compiles, and every call says that plock needs cgo on Linux.
+func TestOutsideModuleWithoutCgo(t *testing.T) {
+	exe := buildConsumer(t, "CGO_ENABLED=0", `package main
 
 import (
 	"errors"
@@ -968,16 +972,8 @@ func main() {
 	fmt.Println(errors.Is(err, plock.ErrNoCgo), errors.Is(err, syscall.ENOSYS), errors.Is(serr, plock.ErrNoCgo))
 	fmt.Println(err)
 }
-`
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644))
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	build := exec.Command(goTool, "build", "-o", "nocgo", ".")
-	build.Dir = dir
-	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build with CGO_ENABLED=0:\n%s", out)
-	out, err = exec.Command(filepath.Join(dir, "nocgo")).CombinedOutput()
+`)
+	out, err := exec.Command(exe).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "true true true\nplock: not available in this build: it needs cgo "+
 		"(CGO_ENABLED=1 and a C compiler) on Linux\n", string(out))
@@ -986,7 +982,7 @@ func main() {
 	// Linux's (shim_cgo.c carries the build constraint of plock.go), and
 	// go vet compiles the tests that build there too.
 	for _, verb := range []string{"build", "vet"} {
-		cmd := exec.Command(goTool, verb, ".")
+		cmd := exec.Command(goCommand(), verb, ".")
 		cmd.Env = append(os.Environ(), "GOOS=darwin", "GOARCH=arm64", "CGO_ENABLED=0")
 		out, err := cmd.CombinedOutput()
 		assert.NoError(t, err, "GOOS=darwin go %s:\n%s", verb, out)
