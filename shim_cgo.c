@@ -18,3 +18,4 @@
 #include "shim/status.c"
 #include "shim/reason.c"
 #include "shim/remote.c"
+#include "shim/seccomp.c"

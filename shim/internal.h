@@ -217,4 +217,39 @@ int pl_traceme_refusal(long *detail);
  */
 void pl_remote_hold(struct pl_remote *r);
 
+/*
+ * seccomp.c: the seccomp filters of a thread of another process, read
+ * through ptrace, and what they decide for a system call that thread would
+ * make: a call its filters would not allow is never made in it.
+ */
+struct pl_seccomp;
+
+/*
+ * Reads the filters of thread tid of pid, which the caller holds
+ * ptrace-stopped.  The mode comes from the thread's status: 0, none (*out
+ * NULL, returns 0); 1, strict; 2, filters, read with
+ * PTRACE_SECCOMP_GET_FILTER (which numbers them from 0, the oldest).
+ * Returns 0; EACCES when there are filters that cannot be read (the caller
+ * lacks CAP_SYS_ADMIN, or runs under seccomp itself, or the kernel has no
+ * PTRACE_SECCOMP_GET_FILTER); ENOMEM; ESRCH (gone, or not stopped by us).
+ */
+int pl_seccomp_read(pid_t pid, pid_t tid, struct pl_seccomp **out);
+
+/*
+ * What the thread's filters return for system call nr with args, made by a
+ * native 64-bit thread at instruction address ip (seccomp_data's
+ * instruction_pointer: the address after the system call instruction), as
+ * the kernel combines them: the SECCOMP_RET_ACTION_FULL part of the most
+ * restrictive one, with its data bits (an ERRNO's data is the errno, which
+ * the kernel caps at 4095).  An action the kernel does not know is
+ * KILL_PROCESS, as it is in the kernel; strict mode is ALLOW for read,
+ * write, _exit and rt_sigreturn and KILL_THREAD for the rest.  f NULL: ALLOW.
+ */
+uint32_t pl_seccomp_eval(const struct pl_seccomp *f, int nr, const uint64_t args[6], uint64_t ip);
+
+/* Whether an action lets the call run: ALLOW and LOG. */
+int pl_seccomp_allows(uint32_t action);
+
+void pl_seccomp_free(struct pl_seccomp *f);
+
 #endif /* PLOCK_INTERNAL_H */
