@@ -183,7 +183,7 @@ demo: $(B)/cplock
 CT        = tests/c
 CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need \
 	    mappings noproc moving \
-	    remote
+	    remote seccomp
 TESTS = $(CT_NAMES:%=c/%) c/headers $(CT_NAMES:%=c-asan/%) c-valgrind/model install \
 	go/package go/headertest go/race crosslang cmd fuzz/seeds-asan fuzz/fuzz-20s \
 	stress tsan/stress tsan/threads bigmaps $(if $(wildcard tests/python),py/package)
