@@ -31,7 +31,7 @@ export SHIMTEST_CGO_CFLAGS = -g -O2 -DPLOCK_SHIM_HASH=$(SHIM_HASH)
 # The library: every C file of shim/.
 SHIM_SRC = shim/sys.c shim/maps.c shim/classify.c shim/procfs.c shim/ops.c shim/future.c \
 	   shim/engine.c shim/plock.c shim/segments.c shim/status.c shim/reason.c shim/remote.c \
-	   shim/seccomp.c
+	   shim/refusal.c shim/seccomp.c
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/shim/%.o)
 HEADERS  = include/sys/lock.h include/plock.h
 
@@ -87,7 +87,7 @@ $(B)/examples/legacy: examples/legacy.c $(B)/libplock.so
 
 # plock(3) documents every function; man FUNCTION finds it through these.
 MAN3_LINKS = plock_state plock_op_classes plock_flags plock_ctl plock_why_name plock_segments \
-	     plock_segment_class_name plock_status plock_traceme_refusal
+	     plock_segment_class_name plock_status plock_traceme_refusal plock_syscall_name
 LDCONFIG   = ldconfig
 
 # ldconfig refreshes the linker cache on the real root only, not in a DESTDIR.
@@ -183,7 +183,7 @@ demo: $(B)/cplock
 CT        = tests/c
 CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need \
 	    mappings noproc moving \
-	    remote seccomp
+	    remote hostile seccomp
 TESTS = $(CT_NAMES:%=c/%) c/headers $(CT_NAMES:%=c-asan/%) c-valgrind/model install \
 	go/package go/headertest go/race crosslang cmd fuzz/seeds-asan fuzz/fuzz-20s \
 	stress tsan/stress tsan/threads bigmaps $(if $(wildcard tests/python),py/package)

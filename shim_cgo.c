@@ -18,4 +18,5 @@
 #include "shim/status.c"
 #include "shim/reason.c"
 #include "shim/remote.c"
+#include "shim/refusal.c"
 #include "shim/seccomp.c"

@@ -160,7 +160,15 @@ int plock_status(int pid, struct plock_status *st);
 #define PLOCK_WHY_UNSUPPORTED	13	/* ENOSYS: locking another process is not
 					   supported on this architecture yet */
 #define PLOCK_WHY_SYSTEM	14	/* .err from the kernel, none of the above */
-#define PLOCK_WHY_NREASON	15
+#define PLOCK_WHY_SECCOMP	15	/* EPERM: the process's seccomp filter forbids
+					   system call .detail, which the lock needs
+					   (nothing was made); .detail -1: it has a
+					   filter that the caller may not read
+					   (CAP_SYS_ADMIN), see PLOCK_SECCOMP_UNCHECKED */
+#define PLOCK_WHY_EXEC		16	/* ESRCH: the process executed a new program
+					   during the call; its locks went with the
+					   old one */
+#define PLOCK_WHY_NREASON	17
 
 /*
  * Why the kernel refused to trace another process (plock_reason.cause, with
@@ -215,8 +223,23 @@ struct plock_reason {
  * locks it there and detaches from it, running.  If the lock fails, the
  * child stays stopped there, traced by the calling thread, which kills it
  * (the program never ran) or detaches from it (it runs unlocked).
+ *
+ * Start the child with SIGTRAP ignored and PR_SET_PDEATHSIG SIGKILL: then,
+ * if the caller dies before the child's entry point, the child dies with
+ * it, before any instruction of the program (the exec of a PTRACE_TRACEME
+ * child is reported by a SIGTRAP, which would otherwise kill it with a core
+ * dump).  plock_ctl() sets both back (SIGTRAP's default action, no
+ * parent-death signal) before it lets the child go or holds it.
  */
 #define PLOCK_AT_ENTRY		2
+
+/*
+ * Flag of plock_ctl() for another process whose seccomp filter the caller
+ * cannot read (it lacks CAP_SYS_ADMIN): go on as if the filter allowed the
+ * calls.  Without it such a call fails with PLOCK_WHY_SECCOMP.  A filter
+ * that kills on mlock2 then kills the process.
+ */
+#define PLOCK_SECCOMP_UNCHECKED	4
 
 /*
  * plock_ctl applies op to process pid, with flags (PLOCK_STRICT_FUTURE,
@@ -246,6 +269,10 @@ int plock_ctl(int pid, int op, int flags, struct plock_reason *why);
  * execve's own).
  */
 int plock_traceme_refusal(int op, struct plock_reason *why);
+
+/* plock_syscall_name returns the name of system call nr, for the calls the
+ * lock makes ("mlock2", "mlockall", ...), and "?" for any other. */
+const char *plock_syscall_name(int nr);
 
 /* plock_why_name returns the name of a PLOCK_WHY_* value without its
  * prefix, in lower case ("locked", "limit", ...), and "?" out of range. */

@@ -168,34 +168,51 @@ static int lock_run(struct engine *e, size_t i, size_t j, int undo)
 	return 0;
 }
 
+/* Runs gathered for one pl_mlock_many(). */
+#define PL_RUNS	64
+
 /*
  * Locks every candidate of classes, in runs of adjacent mappings locked the
- * same way.  On failure, with undo, unlocks what it locked (a data lock
- * leaves that to munlockall()) and returns the error.
+ * same way.  The runs go to pl_mlock_many() PL_RUNS at a time (another
+ * process makes them in one stop); the first it did not lock, and the rest,
+ * go through lock_run(), which tells the errors apart.  On failure, with
+ * undo, unlocks what it locked (a data lock leaves that to munlockall())
+ * and returns the error.
  */
 static int apply(struct engine *e, int classes, int undo)
 {
 	const struct pl_table *t = &e->t;
-	size_t i = 0, j, k;
+	struct pl_lockrange v[PL_RUNS];
+	size_t from[PL_RUNS], to[PL_RUNS];
+	size_t i = 0, j, k, n, b, done;
 	int err;
 
 	while (i < t->n) {
-		if (!candidate(&t->map[i], classes)) {
-			i++;
-			continue;
+		for (n = 0; i < t->n && n < PL_RUNS; i = j) {
+			if (!candidate(&t->map[i], classes)) {
+				j = i + 1;
+				continue;
+			}
+			for (j = i + 1; j < t->n && candidate(&t->map[j], classes) &&
+				t->map[j].start == t->map[j - 1].end &&
+				pl_lock_on_fault(&t->map[j]) == pl_lock_on_fault(&t->map[i]); j++)
+				;
+			v[n].start = t->map[i].start;
+			v[n].end = t->map[j - 1].end;
+			v[n].on_fault = pl_lock_on_fault(&t->map[i]);
+			from[n] = i;
+			to[n++] = j;
 		}
-		for (j = i + 1; j < t->n && candidate(&t->map[j], classes) &&
-			t->map[j].start == t->map[j - 1].end &&
-			pl_lock_on_fault(&t->map[j]) == pl_lock_on_fault(&t->map[i]); j++)
-			;
-		if ((err = lock_run(e, i, j, undo)) != 0) {
-			if (undo)
-				for (k = 0; k < i; k++)
-					if (candidate(&t->map[k], classes))
-						unlock_run(e, k, k + 1);
-			return err;
+		done = n > 1 ? pl_mlock_many(e->p, v, n) : 0;
+		for (b = done; b < n; b++) {
+			if ((err = lock_run(e, from[b], to[b], undo)) != 0) {
+				if (undo)
+					for (k = 0; k < from[b]; k++)
+						if (candidate(&t->map[k], classes))
+							unlock_run(e, k, k + 1);
+				return err;
+			}
 		}
-		i = j;
 	}
 	return 0;
 }

@@ -23,6 +23,8 @@
  * and then fails to fault the pages in; it may also be the limit.
  */
 #define PL_ENOFAULT	(-2)
+/* From pl_remote_attach(): the process executed a new program meanwhile. */
+#define PL_EEXEC	(-3)
 
 /* What a mapping's name says it is. */
 enum {
@@ -113,7 +115,19 @@ int pl_proc_phdr(pid_t pid, uintptr_t *phdr);
 int pl_proc_vmlck(pid_t pid, uint64_t *bytes);
 int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max);
 int pl_proc_cap_ipc_lock(pid_t pid, int *has);
-int pl_proc_open(pid_t pid, const char *file, int *fd);
+int pl_proc_cap(pid_t pid, int cap, int *has);
+/*
+ * The text after "key:" in the status of process pid (tid 0) or of its
+ * thread tid, up to the end of the line; pl_proc_status_long is it as a
+ * number (dflt if absent).  pl_proc_state is a thread's state letter (R, S,
+ * D, T, t, Z, X; tid 0: the main thread), or 0 if it is gone.
+ */
+int pl_proc_status(pid_t pid, pid_t tid, const char *key, char *out, size_t n);
+long pl_proc_status_long(pid_t pid, pid_t tid, const char *key, long dflt);
+char pl_proc_state(pid_t pid, pid_t tid);
+/* Whether every thread of pid has exited: a zombie, or gone. */
+int pl_proc_exiting(pid_t pid);
+int pl_proc_open(pid_t pid, const char *file, int mode, int *fd);
 int pl_proc_errno(pid_t pid, int err);
 int pl_proc_auxv(pid_t pid, unsigned long type, uintptr_t *value);
 int pl_read_file(const char *path, char *buf, size_t size, size_t *len);
@@ -131,15 +145,35 @@ struct pl_proc {
 };
 
 /*
- * remote.c: ptrace.  pl_remote_attach stops every thread of pid (with
- * at_entry: pid is our PTRACE_TRACEME child stopped at execve; run it to its
- * entry point first) and returns 0 or an errno; pl_remote_syscall makes one
- * stopped thread execute system call nr and returns its result, or -errno;
- * pl_remote_detach restores every thread as it was and lets them run.
+ * remote.c: ptrace.  pl_remote_attach stops one thread of pid, the worker
+ * (with at_entry: pid is our PTRACE_TRACEME child stopped at execve; run it
+ * to its entry point first) and returns 0 or an errno (PL_EEXEC: pid
+ * executed a new program meanwhile); pl_remote_syscall makes the worker
+ * execute system call nr and returns its result, or -errno (-EPERM,
+ * without making it, for a call its seccomp filter would refuse);
+ * pl_remote_detach gives the worker its registers back and lets it go.
+ * pl_remote_mlock_many is pl_mlock_many() for the worker.  After an ESRCH
+ * (from it, or from /proc), pl_remote_execed says whether the process ran
+ * a new program meanwhile.  pl_remote_allowed is whether the worker's
+ * seccomp filter lets call nr with args run (1 when it has none);
+ * pl_remote_filtered is whether it has one that could not be read (no
+ * CAP_SYS_ADMIN).  pl_remote_tracer is the tracer of any thread of pid
+ * other than the caller, or 0.
  */
+/* A range to lock, for pl_mlock_many(). */
+struct pl_lockrange {
+	uintptr_t start, end;
+	int on_fault;
+};
+
 int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **r);
+size_t pl_remote_mlock_many(struct pl_remote *r, const struct pl_lockrange *v, size_t n);
 long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6]);
 void pl_remote_detach(struct pl_remote *r);
+int pl_remote_execed(struct pl_remote *r);
+int pl_remote_allowed(const struct pl_remote *r, long nr, const long args[6]);
+int pl_remote_filtered(const struct pl_remote *r);
+pid_t pl_remote_tracer(pid_t pid, pid_t *tid);
 
 /* sys.c: the system calls, made by process p. */
 long pl_sys(const struct pl_proc *p, long nr, long a0, long a1, long a2, long a3, long a4, long a5);
@@ -149,6 +183,18 @@ int pl_munlock(const struct pl_proc *p, uintptr_t start, uintptr_t end);
 int pl_mlockall(const struct pl_proc *p, int future_mode);
 int pl_munlockall(const struct pl_proc *p);
 int pl_mapped(const struct pl_proc *p, uintptr_t start, uintptr_t end);
+/*
+ * The first system call that the engine may make in p and p's seccomp
+ * filter forbids, or 0: checked before any is made.
+ */
+long pl_sys_forbidden(const struct pl_proc *p);
+/*
+ * Locks v[0..n) in order while each succeeds, in as few stops of another
+ * process as it can (a batch: remote.c), and returns how many it locked;
+ * the caller makes the rest with pl_mlock(), which tells errors apart.
+ * The caller itself has nothing to gain: 0.
+ */
+size_t pl_mlock_many(const struct pl_proc *p, const struct pl_lockrange *v, size_t n);
 
 /* What mlockall(MCL_FUTURE) a process has on: none, plain, or on fault. */
 #define PL_FUTURE_OFF		0

@@ -346,7 +346,7 @@ int pl_table_read(struct pl_table *t, pid_t pid, int flags)
 	t->slen = 0;
 	if ((err = pl_parser_init(&p, t, flags)) != 0)
 		return err;
-	if ((err = pl_proc_open(pid, (flags & PL_SMAPS) ? "smaps" : "maps", &fd)) != 0) {
+	if ((err = pl_proc_open(pid, (flags & PL_SMAPS) ? "smaps" : "maps", O_RDONLY, &fd)) != 0) {
 		pl_parser_free(&p);
 		return err;
 	}

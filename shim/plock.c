@@ -248,9 +248,11 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	struct pl_proc p = { pid, NULL };
 	struct pl_call c;
 	int classes = plock_op_classes(op), err;
+	long nr;
 
 	why->classes = classes;
-	if (classes < 0 || (flags & ~(PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY)) != 0) {
+	if (classes < 0 || (flags & ~(PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY |
+				      PLOCK_SECCOMP_UNCHECKED)) != 0) {
 		why->classes = 0;
 		why->why = PLOCK_WHY_BADOP;
 		return EINVAL;
@@ -262,6 +264,10 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	if ((err = pl_remote_attach(pid, (flags & PLOCK_AT_ENTRY) != 0, &p.remote)) != 0) {
 		long detail = 0;
 
+		if (err == PL_EEXEC) {
+			why->why = PLOCK_WHY_EXEC;
+			return ESRCH;
+		}
 		why->why = err == ESRCH ? PLOCK_WHY_GONE : err == EPERM ? PLOCK_WHY_PTRACE :
 			   err == ENOSYS ? PLOCK_WHY_UNSUPPORTED : PLOCK_WHY_SYSTEM;
 		if (err == EPERM) {
@@ -270,7 +276,14 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 		}
 		return err;
 	}
-	if (op == UNLOCK) {
+	/* A call its seccomp filter forbids is never made: refused before the first. */
+	nr = pl_remote_filtered(p.remote) && !(flags & PLOCK_SECCOMP_UNCHECKED) ? -1 :
+	     pl_sys_forbidden(&p);
+	if (nr != 0) {
+		why->why = PLOCK_WHY_SECCOMP;
+		why->detail = (int)nr;
+		err = EPERM;
+	} else if (op == UNLOCK) {
 		err = pl_unlock(&p, NULL, why);
 	} else {
 		c.p = &p;
@@ -282,6 +295,8 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 		err = pl_lock(&c);
 		pl_snapshot_free(&before);
 	}
+	if (err == ESRCH && pl_remote_execed(p.remote))
+		why->why = PLOCK_WHY_EXEC;
 	/* A program that failed to lock at its entry point has not run yet. */
 	if (err != 0 && (flags & PLOCK_AT_ENTRY))
 		pl_remote_hold(p.remote);

@@ -3,6 +3,7 @@
  * are, VmLck, RLIMIT_MEMLOCK and CAP_IPC_LOCK.  pid 0 is the caller.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -16,25 +17,64 @@
 
 #include "internal.h"
 
-/* The path of /proc/PID/file (pid 0: the caller), in path[64]; or ESRCH. */
+/* The state letter of thread tid of pid (field 3 of its stat), or 0 if gone. */
+static char task_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	const char *s;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (pl_read_file(path, buf, sizeof buf, NULL) != 0 || (s = strrchr(buf, ')')) == NULL)
+		return 0;
+	return s[1] == ' ' ? s[2] : 0;
+}
+
+/*
+ * The path of /proc/PID/file (pid 0: the caller), in path[64]; or ESRCH.
+ * A process whose main thread has exited (pthread_exit) while others run
+ * on keeps that thread as a zombie, with no memory: its maps, auxv, mem
+ * and memory lines of status are empty.  Then the files of a live thread,
+ * /proc/PID/task/TID/file, are the process's.
+ */
 static int proc_path(pid_t pid, const char *file, char path[64])
 {
+	struct dirent *d;
+	DIR *dir;
+	char c;
+
 	if (pid < 0)
 		return ESRCH;
-	if (pid == 0)
+	if (pid == 0) {
 		snprintf(path, 64, "/proc/self/%s", file);
-	else
-		snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
+		return 0;
+	}
+	snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
+	if ((c = task_state(pid, pid)) != 'Z')
+		return 0;
+	snprintf(path, 64, "/proc/%d/task", (int)pid);
+	if ((dir = opendir(path)) == NULL)
+		return 0;
+	snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
+	while ((d = readdir(dir)) != NULL) {
+		long tid = strtol(d->d_name, NULL, 10);
+
+		if (tid > 0 && tid != pid && (c = task_state(pid, (pid_t)tid)) != 0 &&
+		    c != 'Z' && c != 'X') {
+			snprintf(path, 64, "/proc/%d/task/%ld/%s", (int)pid, tid, file);
+			break;
+		}
+	}
+	closedir(dir);
 	return 0;
 }
 
-int pl_proc_open(pid_t pid, const char *file, int *fd)
+int pl_proc_open(pid_t pid, const char *file, int mode, int *fd)
 {
 	char path[64];
 
 	if (proc_path(pid, file, path) != 0)
 		return ESRCH;
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	*fd = open(path, mode | O_CLOEXEC);
 	if (*fd >= 0)
 		return 0;
 	return pl_proc_errno(pid, errno);
@@ -178,7 +218,7 @@ int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max)
 	return 0;
 }
 
-int pl_proc_cap_ipc_lock(pid_t pid, int *has)
+int pl_proc_cap(pid_t pid, int cap, int *has)
 {
 	struct __user_cap_header_struct h;
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
@@ -188,6 +228,74 @@ int pl_proc_cap_ipc_lock(pid_t pid, int *has)
 	/* capget() reads any process's capabilities; no privilege needed. */
 	if (syscall(SYS_capget, &h, d) != 0)
 		return errno;
-	*has = (d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective & CAP_TO_MASK(CAP_IPC_LOCK)) != 0;
+	*has = (d[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap)) != 0;
 	return 0;
+}
+
+int pl_proc_cap_ipc_lock(pid_t pid, int *has)
+{
+	return pl_proc_cap(pid, CAP_IPC_LOCK, has);
+}
+
+int pl_proc_status(pid_t pid, pid_t tid, const char *key, char *out, size_t n)
+{
+	/* Room for the fields after Groups:, which can be long. */
+	char path[64], buf[16384], pat[32];
+	const char *s, *e;
+	size_t len;
+	int err;
+
+	if (tid != 0) {
+		snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+		err = pl_proc_errno(pid, pl_read_file(path, buf, sizeof buf, NULL));
+	} else {
+		err = slurp(pid, "status", buf, sizeof buf, NULL);
+	}
+	if (err != 0)
+		return err;
+	snprintf(pat, sizeof pat, "\n%s:", key);
+	if ((s = strstr(buf, pat)) == NULL)
+		return ENOENT;
+	s += strlen(pat);
+	while (*s == '\t' || *s == ' ')
+		s++;
+	e = strchr(s, '\n');
+	len = e != NULL ? (size_t)(e - s) : strlen(s);
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+long pl_proc_status_long(pid_t pid, pid_t tid, const char *key, long dflt)
+{
+	char v[64];
+
+	return pl_proc_status(pid, tid, key, v, sizeof v) == 0 ? strtol(v, NULL, 10) : dflt;
+}
+
+int pl_proc_exiting(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int live = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if ((dir = opendir(path)) == NULL)
+		return 1;
+	while (!live && (d = readdir(dir)) != NULL) {
+		long tid = strtol(d->d_name, NULL, 10);
+		char c;
+
+		live = tid > 0 && (c = task_state(pid, (pid_t)tid)) != 0 && c != 'Z' && c != 'X';
+	}
+	closedir(dir);
+	return !live;
+}
+
+char pl_proc_state(pid_t pid, pid_t tid)
+{
+	return task_state(pid, tid != 0 ? tid : pid);
 }

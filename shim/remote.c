@@ -2,284 +2,152 @@
  * Another process executes our system calls: ptrace(2).
  *
  * Linux has no system call that locks another process's memory; a process
- * can only lock its own.  So we stop the process, make one of its threads
- * execute mlock2(), mlockall() and munlockall() for us, put everything back
- * as it was and let it go.  The architecture's registers are in
- * remote_arch.h; what follows is the same for every architecture.
+ * can only lock its own.  So one thread of the process, the worker, is
+ * stopped and made to execute mlock2(), mlockall() and munlockall() for us;
+ * the other threads run on (the engine copes with mappings that change
+ * under it, as it does in the caller).  The architecture's registers and
+ * instructions are in remote_arch.h; what follows is the same for every
+ * architecture.
  *
- * Attaching (pl_remote_attach): PTRACE_SEIZE every thread listed in
- * /proc/PID/task, PTRACE_INTERRUPT it and wait for its interrupt-stop
- * (PTRACE_EVENT_STOP), until a pass over the list finds no thread it did
- * not know.  PTRACE_O_TRACECLONE attaches the threads that a thread creates
- * before its stop.  A signal that arrives meanwhile (a signal-delivery-stop)
- * is delivered at once, as if we had not been there, and the thread is
- * interrupted again.
+ * The rule everything here follows: the command may die at any instruction
+ * (SIGKILL, the OOM killer), and the kernel then detaches the worker and
+ * lets it run from wherever it is.  So the worker is never left in a state
+ * from which running on would harm it:
  *
- * Executing a call (pl_remote_syscall): one thread, the worker, gets its
- * program counter on a syscall instruction found in an executable mapping of
- * the process (the [vdso] has some), the call's number and arguments in its
- * registers, and PTRACE_SYSCALL twice: to the syscall-entry-stop, then to
- * the syscall-exit-stop, where the result is read.  It stops there before
- * executing anything after the instruction, so any occurrence of it works.
+ *  - Stopped with its own registers (found so, or given back), it runs on as
+ *    after a SIGSTOP/SIGCONT pair: a detach, by us or by the kernel when we
+ *    die, wakes it with TIF_SIGPENDING set, and the way back to user mode
+ *    goes through the kernel's restart of an interrupted system call
+ *    (-ERESTARTSYS and the others), exactly as after a stop signal.
  *
- * Restoring (pl_remote_detach): the worker may have been interrupted inside
- * a blocking system call (read, nanosleep, futex).  The kernel then left the
- * call's number in orig_rax and -ERESTARTSYS (or -ERESTARTNOHAND,
- * -ERESTART_RESTARTBLOCK, -ERESTARTNOINTR) in rax, and restarts the call
- * only on the way back to user mode through the signal code, after the
- * interrupt-stop.  A thread resumed from a syscall-exit-stop does not go
- * through it unless a signal is pending: it would return -512 to the
- * program.  So the worker gets its registers back at the syscall-exit-stop
- * and is interrupted once more: the new interrupt-stop is inside the signal
- * code again, with the original registers, and resuming it from there
- * restarts the call (or, if a signal is pending, delivers it with the
- * kernel's own EINTR-or-restart rule).  The other threads never ran; they
- * are detached from the stop they were found in.
+ *  - Executing a call for us, its program counter is on a syscall
+ *    instruction that we put in the process (the injected code) and that is
+ *    followed by code restoring every register from a context block beside
+ *    it and jumping back: the registers the thread had, with the kernel's
+ *    restart applied by hand (pl_regs_restarted), and an interrupted rseq
+ *    critical section aborted.  Our call runs, then the thread puts itself
+ *    back, whether we are there or not: the code's last instruction restores
+ *    the thread (like the rt_sigreturn that ends the parasite of CRIU's
+ *    compel, but in user mode, without touching the stack or the signal mask
+ *    and without clobbering the kernel's restart_block, so that even a
+ *    nanosleep goes on with what it had left).  With us there, it never
+ *    gets that far: it stops at the syscall-exit-stop, where we read the
+ *    result and set up the next call, or give its registers back.
+ *
+ *  - The injected code lives where the program never executes: the unused
+ *    tail of the [vdso] mapping, after the end of the vDSO's image.  A write
+ *    there through /proc/PID/mem makes a private copy of the page (as a
+ *    debugger's breakpoint does), in this process only.  Nothing is written
+ *    to the program's own memory, its stack included.
+ *
+ * Choosing the worker: a thread asleep in a system call if there is one (it
+ * loses no time), never a zombie (a main thread that called pthread_exit()).
+ * No thread may be traced by anyone else, which also keeps two commands
+ * from sharing the injected code.  The worker is PTRACE_SEIZEd and
+ * PTRACE_INTERRUPTed; its interrupt-stop is the kernel's, the same as a
+ * stop signal's, so a blocking call it was in returns what it returns after
+ * SIGSTOP (most restart; epoll_wait and a few others say EINTR there too).
+ *
+ * Before any call: the worker's seccomp filters are read and every call the
+ * engine may make is checked against them (seccomp.c): a call the filter
+ * would not let through is never made.  An rseq critical section the worker
+ * was interrupted in is aborted to its abort handler, as the kernel does
+ * when it preempts or signals a thread inside one: we move the program
+ * counter, so the kernel's own check would see the injected code instead.
  *
  * A signal that arrives while the worker executes our calls stops it on the
- * way back to user mode with our registers in it.  Delivering it there would
- * run the handler with them, so the worker gets its own registers back, the
- * signal is delivered, the worker is interrupted again (at the handler's
- * first instruction, say) and the call is made from there.  A group-stop
- * (SIGSTOP from outside) is respected: the program runs no instruction until
- * it ends, and the kernel puts every detached thread back into it.
+ * way back to user mode with our registers in it: it gets its own registers
+ * back, the signal is delivered with the kernel's own rules, the worker is
+ * interrupted again (at the handler's first instruction, say) and the calls
+ * go on from there.  A group-stop (SIGSTOP from outside) is respected: the
+ * program runs no instruction until it ends, and the kernel puts the worker
+ * back into it when we detach.
+ *
+ * Another thread's execve() kills the worker (de_thread()); its exit is
+ * collected at once, so that the exec can finish, and the call ends with
+ * ESRCH, pl_remote_execed() saying why.  Nothing is left to undo: the locks
+ * went with the old memory.
  *
  * Locking at the entry point (at_entry): the process is our child, traced by
  * PTRACE_TRACEME and stopped at the SIGTRAP of its execve(), in the dynamic
  * loader.  A breakpoint at AT_ENTRY lets the loader map the shared objects,
- * and stops the process before the program's first instruction.
+ * and stops the process before the program's first instruction.  Until it
+ * is released, PTRACE_O_EXITKILL makes the kernel kill it if we die: a
+ * program that is to run locked never runs unlocked, nor hits the
+ * breakpoint without us.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT	0x01
+#endif
 
 #include "internal.h"
 #include "remote_arch.h"
 
-/* The kernel's restart codes (include/linux/errno.h; not for user space). */
-#define PL_ERESTARTSYS		512
-#define PL_ERESTARTNOINTR	513
-#define PL_ERESTARTNOHAND	514
-#define PL_ERESTART_RESTARTBLOCK 516
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION	0x420f
+#endif
 
-#define PF_KTHREAD_FLAG		0x00200000	/* PF_KTHREAD in /proc/PID/stat */
-
-/* Reads a small /proc file of process pid: ESRCH once it is gone. */
-static int read_small(pid_t pid, const char *path, char *buf, size_t size)
+/* The tracer of any thread of pid other than the caller, or 0. */
+pid_t pl_remote_tracer(pid_t pid, pid_t *tid)
 {
-	return pl_proc_errno(pid, pl_read_file(path, buf, size, NULL));
-}
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	long t, tracer = 0, me = getpid();
 
-/*
- * The value of "key:" in /proc/pid/status (tid 0) or in the status of
- * thread tid; out gets the text after the tab, up to the end of the line.
- */
-static int status_field(pid_t pid, pid_t tid, const char *key, char *out, size_t n)
-{
-	char path[64], buf[4096], pat[32];
-	const char *s, *e;
-	size_t len;
-	int err;
-
-	if (tid != 0)
-		snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
-	else
-		snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if ((err = read_small(pid, path, buf, sizeof buf)) != 0)
-		return err;
-	snprintf(pat, sizeof pat, "\n%s:", key);
-	if ((s = strstr(buf, pat)) == NULL)
-		return ENOENT;
-	s += strlen(pat);
-	while (*s == '\t' || *s == ' ')
-		s++;
-	e = strchr(s, '\n');
-	len = e != NULL ? (size_t)(e - s) : strlen(s);
-	if (len >= n)
-		len = n - 1;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return 0;
-}
-
-static long status_long(pid_t pid, pid_t tid, const char *key, long dflt)
-{
-	char v[64];
-
-	return status_field(pid, tid, key, v, sizeof v) == 0 ? strtol(v, NULL, 10) : dflt;
-}
-
-/* A thread that has exited or is exiting: Z (zombie) or X (dead), or gone. */
-static int exiting(pid_t pid, pid_t tid)
-{
-	char v[64];
-
-	if (status_field(pid, tid, "State", v, sizeof v) != 0)
-		return 1;
-	return v[0] == 'Z' || v[0] == 'X';
-}
-
-
-/* Whether the caller has CAP_SYS_PTRACE in effect. */
-static int cap_sys_ptrace(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &h, d) != 0)
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if ((dir = opendir(path)) == NULL)
 		return 0;
-	return (d[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective & CAP_TO_MASK(CAP_SYS_PTRACE)) != 0;
-}
-
-/* The four ids of a "Uid:" or "Gid:" line: real, effective, saved, fs. */
-static int ids(pid_t pid, const char *key, unsigned long v[4])
-{
-	char line[128];
-
-	if (status_field(pid, 0, key, line, sizeof line) != 0)
-		return -1;
-	return sscanf(line, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) == 4 ? 0 : -1;
-}
-
-/* Whether pid descends from the caller (Yama's ptrace_scope 1 allows that). */
-static int descendant(pid_t pid)
-{
-	long p = pid;
-	int depth;
-
-	for (depth = 0; depth < 4096 && p > 1; depth++) {
-		p = status_long((pid_t)p, 0, "PPid", 0);
-		if (p == getpid())
-			return 1;
+	while (tracer == 0 && (d = readdir(dir)) != NULL) {
+		if ((t = strtol(d->d_name, NULL, 10)) <= 0)
+			continue;
+		tracer = pl_proc_status_long(pid, (pid_t)t, "TracerPid", 0);
+		if (tracer == me)
+			tracer = 0;
+		if (tracer != 0 && tid != NULL)
+			*tid = (pid_t)t;
 	}
-	return 0;
-}
-
-/* Yama's kernel.yama.ptrace_scope, or 0 without Yama. */
-static long yama_scope(void)
-{
-	char v[64];
-
-	if (pl_read_file("/proc/sys/kernel/yama/ptrace_scope", v, sizeof v, NULL) != 0)
-		return 0;
-	return strtol(v, NULL, 10);
-}
-
-/* Whether the caller runs under a seccomp filter (status "Seccomp: 2"). */
-static int seccomp_filtered(void)
-{
-	return status_long(getpid(), 0, "Seccomp", 0) == 2;
-}
-
-int pl_remote_refusal(pid_t pid, long *detail)
-{
-	unsigned long tu[4], tg[4], tcap = 0, mycap = 0;
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
-	char buf[1024], path[64], v[64];
-	struct stat sb;
-	long x;
-	int i, priv = cap_sys_ptrace();
-
-	*detail = 0;
-	if (pid == getpid())
-		return PLOCK_PTRACE_SELF;
-	/* Field 9 of stat, after the command in parentheses, is the flags. */
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (read_small(pid, path, buf, sizeof buf) == 0) {
-		const char *s = strrchr(buf, ')');
-		unsigned long flags = 0;
-
-		if (s != NULL && sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 &&
-		    (flags & PF_KTHREAD_FLAG))
-			return PLOCK_PTRACE_KTHREAD;
-	}
-	if (exiting(pid, 0))
-		return PLOCK_PTRACE_EXITING;
-	/* The kernel's __ptrace_may_access(), with the caller's real ids. */
-	if (!priv && ids(pid, "Uid", tu) == 0 && ids(pid, "Gid", tg) == 0 &&
-	    getresuid(&ru, &eu, &su) == 0 && getresgid(&rg, &eg, &sg) == 0) {
-		for (i = 0; i < 3; i++)
-			if (tu[i] != ru || tg[i] != rg)
-				return PLOCK_PTRACE_OTHER_USER;
-		/*
-		 * The files in /proc/PID (not the directory itself) belong
-		 * to root when the process is not dumpable.
-		 */
-		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-		if (stat(path, &sb) == 0 && sb.st_uid != tu[1])
-			return PLOCK_PTRACE_NODUMP;
-	}
-	/* The capability check: its permitted set within the caller's. */
-	if (!priv && status_field(pid, 0, "CapPrm", v, sizeof v) == 0 &&
-	    sscanf(v, "%lx", &tcap) == 1 && status_field(getpid(), 0, "CapPrm", v, sizeof v) == 0 &&
-	    sscanf(v, "%lx", &mycap) == 1 && (tcap & ~mycap) != 0)
-		return PLOCK_PTRACE_CAPS;
-	x = yama_scope();
-	if (x >= 3 || (x == 2 && !priv) || (x == 1 && !priv && !descendant(pid))) {
-		*detail = x;
-		return PLOCK_PTRACE_YAMA;
-	}
-	if ((x = status_long(pid, 0, "TracerPid", 0)) != 0) {
-		*detail = x;
-		return PLOCK_PTRACE_TRACED;
-	}
-	return seccomp_filtered() ? PLOCK_PTRACE_SECCOMP : PLOCK_PTRACE_UNKNOWN;
-}
-
-int pl_traceme_refusal(long *detail)
-{
-	long x;
-
-	*detail = 0;
-	/*
-	 * A tracer that follows forks (strace -f, a debugger) attaches the
-	 * child before it can ask: traced already.
-	 */
-	if ((x = status_long(getpid(), 0, "TracerPid", 0)) != 0) {
-		*detail = x;
-		return PLOCK_PTRACE_TRACED;
-	}
-	/* Yama: scope 3 refuses PTRACE_TRACEME; scope 2, unless the parent has CAP_SYS_PTRACE. */
-	x = yama_scope();
-	if (x >= 3 || (x == 2 && !cap_sys_ptrace())) {
-		*detail = x;
-		return PLOCK_PTRACE_YAMA;
-	}
-	/* The child inherits the caller's seccomp filters. */
-	return seccomp_filtered() ? PLOCK_PTRACE_SECCOMP : PLOCK_PTRACE_UNKNOWN;
+	closedir(dir);
+	return (pid_t)tracer;
 }
 
 #ifndef PL_REMOTE_NOREGS
 
-enum { T_RUNNING, T_STOPPED, T_GONE };
-
-struct pl_thread {
-	pid_t tid;
-	int state;
-};
-
 struct pl_remote {
 	pid_t pid;		/* the process (its thread group id) */
-	pid_t me;		/* the tracer: the calling thread */
+	pid_t worker;		/* the one thread we trace */
 	int seized;		/* 0: our PTRACE_TRACEME child (at_entry) */
 	int parent;		/* the caller is its parent: its exit is the caller's */
-	struct pl_thread *t;
-	size_t n, cap;
-	pid_t worker;		/* the thread that executes the calls */
-	pl_regs saved;		/* the worker's registers as it was found */
-	int dirty;		/* the worker's registers are not saved */
-	uintptr_t insn;		/* a syscall instruction in the process */
+	int traced;		/* the worker is ours (seized, or our TRACEME child) */
+	int stopped;		/* the worker is in a ptrace-stop */
+	int gone;		/* the worker exited (killed, or another thread's exec) */
+	int execed;		/* ... and the process runs a new program */
+	pl_regs saved;		/* the worker's registers as found (raw) */
+	int dirty;		/* the worker has our registers, not saved */
+	int armed;		/* the injected code restores saved */
+	uintptr_t code;		/* where the injected code is, in [vdso] */
+	uintptr_t batch, list;	/* the batch loop and its list, after the code */
+	size_t cap;		/* entries the list holds; 0: no batches */
+	int sig;		/* a signal the process ignores, which ends a batch */
+	uintptr_t rseq_cs;	/* the rseq_cs field to clear, once we moved the pc */
+	int mem;		/* /proc/PID/mem, open for writing */
+	uintptr_t probe;	/* an address mapped in it: the program headers */
+	struct pl_seccomp *filter;	/* the worker's seccomp filters, or NULL */
+	int filtered;		/* ... which exist but could not be read */
 	unsigned long long held;	/* at_entry: signals to give back (bit sig-1) */
 };
 
@@ -292,205 +160,628 @@ static int kind(int st, int *sig)
 	if (!WIFSTOPPED(st))
 		return K_EXIT;
 	if ((st >> 16) == PTRACE_EVENT_STOP)
-		return K_STOP;		/* interrupt, group-stop, or a new thread */
+		return K_STOP;		/* interrupt or group-stop */
 	if ((st >> 16) != 0)
-		return K_EVENT;		/* clone */
+		return K_EVENT;
 	if (WSTOPSIG(st) == (SIGTRAP | 0x80))
 		return K_SYSCALL;	/* PTRACE_O_TRACESYSGOOD */
 	*sig = WSTOPSIG(st);
 	return K_SIGNAL;
 }
 
-static struct pl_thread *find(struct pl_remote *r, pid_t tid)
+/*
+ * Waits for the worker's next stop or its exit.  When the caller is the
+ * process's parent and the worker is its main thread (always at_entry), the
+ * exit is left to the caller's own waitpid(), which must still find it.
+ * An exit is ESRCH, and marks the worker gone.
+ */
+static int wait_worker(struct pl_remote *r, int *st)
 {
-	size_t i;
+	siginfo_t si;
 
-	for (i = 0; i < r->n; i++)
-		if (r->t[i].tid == tid)
-			return &r->t[i];
-	return NULL;
+	r->stopped = 0;
+	for (;;) {
+		if (r->parent && r->worker == r->pid) {
+			memset(&si, 0, sizeof si);
+			if (waitid(P_PID, (id_t)r->pid, &si, WEXITED | WSTOPPED | __WALL | WNOWAIT) != 0) {
+				if (errno == EINTR)
+					continue;
+				goto gone;
+			}
+			if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED ||
+			    si.si_code == CLD_DUMPED)
+				goto gone;
+		}
+		if (waitpid(r->worker, st, __WALL) >= 0) {
+			if (!WIFSTOPPED(*st))
+				goto gone;
+			r->stopped = 1;
+			return 0;
+		}
+		if (errno != EINTR)
+			goto gone;
+	}
+gone:
+	r->gone = 1;
+	return ESRCH;
 }
 
-static int add(struct pl_remote *r, pid_t tid, int state)
+/*
+ * Resumes the stopped worker with PTRACE_CONT or PTRACE_SYSCALL.  ESRCH
+ * means it was killed meanwhile: its exit is what the next wait finds.
+ */
+static void resume(struct pl_remote *r, int req, int sig)
 {
-	struct pl_thread *t;
+	r->stopped = 0;
+	(void)ptrace(req, r->worker, 0, (void *)(long)sig);
+}
 
-	if ((t = find(r, tid)) != NULL) {
-		if (t->state == T_GONE)
-			t->state = state;
-		return 0;
-	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 16;
+/*
+ * The worker, sent PTRACE_INTERRUPT, is on its way to an interrupt-stop:
+ * wait for it.  A signal that comes first is delivered, as if we were not
+ * there, and the worker is interrupted again.  A group-stop is a stop too.
+ */
+static int stop_worker(struct pl_remote *r)
+{
+	int st, sig, err;
 
-		if ((t = realloc(r->t, cap * sizeof *t)) == NULL)
-			return ENOMEM;
-		r->t = t;
-		r->cap = cap;
+	for (;;) {
+		if ((err = wait_worker(r, &st)) != 0)
+			return err;
+		switch (kind(st, &sig)) {
+		case K_STOP:
+			return 0;
+		case K_SIGNAL:
+			/* Any ptrace-stop ends a pending interrupt: ask again. */
+			(void)ptrace(PTRACE_INTERRUPT, r->worker, 0, 0);
+			resume(r, PTRACE_CONT, sig);
+			break;
+		default:
+			resume(r, PTRACE_CONT, 0);
+			break;
+		}
 	}
-	r->t[r->n].tid = tid;
-	r->t[r->n].state = state;
-	r->n++;
+}
+
+/*
+ * An rseq critical section that the worker was stopped in is aborted, as
+ * the kernel's rseq_ip_fixup() does on preemption and signal delivery: the
+ * saved program counter becomes the section's abort_ip, and the thread's
+ * rseq_cs is cleared once the worker's registers no longer point into the
+ * section (settle_rseq).  A descriptor the kernel would reject (which kills
+ * the process) is left for the kernel.  Without PTRACE_GET_RSEQ_CONFIGURATION
+ * (Linux 5.13) nothing can be seen: nothing is done.
+ */
+static void abort_rseq(struct pl_remote *r)
+{
+	struct {
+		uint64_t abi, size_sig, flags_pad;
+	} conf;
+	struct {
+		uint32_t version, flags;
+		uint64_t start, post_commit, abort_ip;
+	} cs;
+	uint64_t csp = 0, pc = pl_regs_pc(&r->saved);
+	uint32_t sig, want;
+
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, r->worker, (void *)sizeof conf, &conf) !=
+		    (long)sizeof conf || conf.abi == 0)
+		return;
+	/* struct rseq: cpu_id_start, cpu_id (u32 each), then the u64 rseq_cs. */
+	if (pread(r->mem, &csp, sizeof csp, (off_t)(conf.abi + 8)) != sizeof csp || csp == 0 ||
+	    pread(r->mem, &cs, sizeof cs, (off_t)csp) != sizeof cs)
+		return;
+	if (cs.version != 0 || pc - cs.start >= cs.post_commit ||
+	    cs.start + cs.post_commit < cs.start || cs.abort_ip - cs.start < cs.post_commit)
+		return;
+	want = (uint32_t)(conf.size_sig >> 32);
+	if (pread(r->mem, &sig, sizeof sig, (off_t)(cs.abort_ip - 4)) != sizeof sig || sig != want)
+		return;
+	pl_regs_set_pc(&r->saved, (uintptr_t)cs.abort_ip);
+	r->rseq_cs = (uintptr_t)(conf.abi + 8);
+}
+
+/* After the worker's program counter has left an aborted section. */
+static void settle_rseq(struct pl_remote *r)
+{
+	uint64_t zero = 0;
+
+	if (r->rseq_cs != 0 && pwrite(r->mem, &zero, sizeof zero, (off_t)r->rseq_cs) == sizeof zero)
+		r->rseq_cs = 0;
+}
+
+/*
+ * Where the injected code goes: the tail of [vdso] past the end of the
+ * vDSO's image (its ELF file: the furthest of its section headers and its
+ * loaded segments), which the program never executes nor reads.
+ */
+static int find_room(struct pl_remote *r)
+{
+	struct pl_table t = PL_TABLE_INIT;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	uintptr_t start = 0, end = 0, image;
+	size_t i;
+	int err;
+
+	if ((err = pl_table_read(&t, r->pid, PL_PATHS)) != 0)
+		return err;
+	for (i = 0; i < t.n; i++)
+		if (strcmp(pl_map_path(&t, &t.map[i]), "[vdso]") == 0) {
+			start = t.map[i].start;
+			end = t.map[i].end;
+		}
+	pl_table_free(&t);
+	if (start == 0 || pread(r->mem, &eh, sizeof eh, (off_t)start) != sizeof eh ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return ENOEXEC;
+	image = (uintptr_t)eh.e_shoff + (uintptr_t)eh.e_shnum * eh.e_shentsize;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread(r->mem, &ph, sizeof ph, (off_t)(start + eh.e_phoff + i * eh.e_phentsize)) !=
+		    sizeof ph)
+			return ENOEXEC;
+		if (ph.p_type == PT_LOAD && ph.p_offset + ph.p_filesz > image)
+			image = (uintptr_t)(ph.p_offset + ph.p_filesz);
+	}
+	/*
+	 * The room from there to the end of the mapping, at most the last
+	 * page: the code and its context block first, in one write within
+	 * one page; then the batch loop and its list.
+	 */
+	image = (image + 63) & ~(uintptr_t)63;
+	if (end - start < image + PL_CODE_MAX)
+		return ENOEXEC;
+	r->code = end - start - image > 4096 ? end - 4096 : start + image;
+	r->batch = r->code + PL_CODE_MAX;
+	r->list = r->batch + PL_BATCH_CODE;
+	r->cap = r->list < end ? (end - r->list) / PL_BATCH_ENTRY : 0;
 	return 0;
 }
 
 /*
- * Waits for the next stop or the exit of thread tid.  When the caller is
- * the process's parent (always at_entry), the exit of its main thread is
- * left to the caller's own waitpid(), which must still find it, and
- * reported as ESRCH.
+ * Writes the injected code that restores r->saved.  Only while the worker
+ * does not execute it (it has its own registers), and in one write within
+ * one page, so that a death mid-write leaves nothing half-done that runs.
  */
-static int wait_tid(struct pl_remote *r, pid_t tid, int *st)
+static int arm(struct pl_remote *r)
 {
-	siginfo_t si;
+	unsigned char code[PL_CODE_MAX];
+	pl_regs back = r->saved;
+	size_t n;
 
-	for (;;) {
-		if (r->parent && tid == r->pid) {
-			memset(&si, 0, sizeof si);
-			if (waitid(P_PID, (id_t)tid, &si, WEXITED | WSTOPPED | __WALL | WNOWAIT) != 0) {
-				if (errno == EINTR)
-					continue;
-				return errno == ECHILD ? ESRCH : errno;
-			}
-			if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED ||
-			    si.si_code == CLD_DUMPED)
-				return ESRCH;
-		}
-		if (waitpid(tid, st, __WALL) >= 0)
-			return 0;
-		if (errno != EINTR)
-			return errno == ECHILD ? ESRCH : errno;
-	}
+	if (r->armed)
+		return 0;
+	pl_regs_restarted(&back);
+	n = pl_code_build(code, r->code, &back);
+	if (n == 0 || pwrite(r->mem, code, n, (off_t)r->code) != (ssize_t)n)
+		return EIO;
+	r->armed = 1;
+	return 0;
+}
+
+/* The worker stopped again with registers of its own (after a signal). */
+static int found(struct pl_remote *r)
+{
+	int err;
+
+	if ((err = pl_regs_get(r->worker, &r->saved)) != 0)
+		return err;
+	r->dirty = 0;
+	r->armed = 0;
+	r->rseq_cs = 0;
+	abort_rseq(r);
+	return 0;
 }
 
 /*
- * Resumes a stopped tracee with PTRACE_CONT or PTRACE_SYSCALL.  ESRCH means
- * it was killed meanwhile: its exit is what the next wait finds.
+ * Waits for the worker's next syscall stop, and lets it through the stops on
+ * the way that are not ours: an event, or a group-stop (the program runs no
+ * instruction of its own meanwhile).  A signal-delivery-stop is returned:
+ * *sig is the signal, and the worker is stopped in it.
  */
-static void resume(pid_t tid, int req, int sig)
+static int syscall_stop(struct pl_remote *r, int *sig)
 {
-	(void)ptrace(req, tid, 0, (void *)(long)sig);
-}
-
-/*
- * Seized thread tid, which was sent PTRACE_INTERRUPT, is on its way to an
- * interrupt-stop: wait for it.  Threads it creates meanwhile are attached
- * (PTRACE_O_TRACECLONE) and added; signals are delivered, and the thread is
- * interrupted again.
- */
-static int stop_one(struct pl_remote *r, pid_t tid)
-{
-	struct pl_thread *t;
-	unsigned long msg;
-	int st, sig, err;
+	int st, err;
 
 	for (;;) {
-		if ((err = wait_tid(r, tid, &st)) != 0 && err != ESRCH)
+		if ((err = wait_worker(r, &st)) != 0)
 			return err;
-		t = find(r, tid);
-		if (err == ESRCH || kind(st, &sig) == K_EXIT) {
-			t->state = T_GONE;
+		switch (kind(st, sig)) {
+		case K_SYSCALL:
+			*sig = 0;
 			return 0;
-		}
-		switch (kind(st, &sig)) {
-		case K_STOP:
-			t->state = T_STOPPED;
-			return 0;
-		case K_EVENT:
-			if ((st >> 16) == PTRACE_EVENT_CLONE &&
-			    ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0) {
-				/* Attached already; it starts with an interrupt-stop. */
-				if ((err = add(r, (pid_t)msg, T_RUNNING)) != 0)
-					return err;
-				(void)ptrace(PTRACE_INTERRUPT, (pid_t)msg, 0, 0);
-			}
-			resume(tid, PTRACE_CONT, 0);
-			break;
 		case K_SIGNAL:
-			/* Any ptrace-stop ends a pending interrupt: ask again. */
-			(void)ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-			resume(tid, PTRACE_CONT, sig);
-			break;
+			return 0;
 		default:
-			resume(tid, PTRACE_CONT, 0);
+			resume(r, PTRACE_SYSCALL, 0);
 			break;
 		}
 	}
 }
 
-/* The tids of /proc/pid/task, each passed to fn; ESRCH if pid is gone. */
-static int each_task(struct pl_remote *r, int (*fn)(struct pl_remote *, pid_t, int *), int *added)
+/*
+ * The worker is in a signal-delivery-stop with our registers in it: give
+ * it its own, and deliver the signal, which the kernel now handles with its
+ * own rules (a handler, EINTR or a restart of the call it interrupted).  A
+ * seized worker is interrupted again and found where the signal took it;
+ * our PTRACE_TRACEME child cannot be interrupted, so the signal is held and
+ * given back when it is released.
+ */
+static int deliver(struct pl_remote *r, int sig)
+{
+	int err;
+
+	if (!r->seized) {
+		r->held |= 1ULL << (sig - 1);
+		return 0;
+	}
+	if ((err = pl_regs_set(r->worker, &r->saved)) != 0)
+		return err;
+	r->dirty = 0;
+	settle_rseq(r);
+	(void)ptrace(PTRACE_INTERRUPT, r->worker, 0, 0);
+	resume(r, PTRACE_CONT, sig);
+	if ((err = stop_worker(r)) != 0)
+		return err;
+	return found(r);
+}
+
+int pl_remote_allowed(const struct pl_remote *r, long nr, const long args[6])
+{
+	uint64_t a[6];
+	int i;
+
+	if (r == NULL || r->filter == NULL)
+		return 1;
+	for (i = 0; i < 6; i++)
+		a[i] = (uint64_t)args[i];
+	/* The kernel reports the address after the instruction. */
+	return pl_seccomp_allows(pl_seccomp_eval(r->filter, (int)nr, a,
+						 r->code + sizeof pl_syscall_insn));
+}
+
+/*
+ * A signal that the process ignores and the worker does not block, to end
+ * a batch: SIGWINCH, SIGURG or SIGCHLD, ignored explicitly (SigIgn) or by
+ * default with no handler (not in SigCgt).  0 if none: no batches.
+ */
+static int ignored_signal(struct pl_remote *r)
+{
+	static const int sigs[] = { SIGWINCH, SIGURG, SIGCHLD };
+	unsigned long long ign = 0, cgt = 0, blk = ~0ULL;
+	char v[32];
+	size_t i;
+
+	if (pl_proc_status(r->pid, 0, "SigIgn", v, sizeof v) != 0 ||
+	    sscanf(v, "%llx", &ign) != 1 || pl_proc_status(r->pid, 0, "SigCgt", v, sizeof v) != 0 ||
+	    sscanf(v, "%llx", &cgt) != 1 ||
+	    pl_proc_status(r->pid, r->worker, "SigBlk", v, sizeof v) != 0 ||
+	    sscanf(v, "%llx", &blk) != 1)
+		return 0;
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		unsigned long long bit = 1ULL << (sigs[i] - 1);
+
+		if (!(blk & bit) && ((ign & bit) || !(cgt & bit)))
+			return sigs[i];
+	}
+	return 0;
+}
+
+/* Writes the batch loop, once: nothing executes it until a batch. */
+static void arm_batch(struct pl_remote *r)
+{
+	unsigned char code[PL_BATCH_CODE];
+	size_t n;
+
+	if (r->cap < 2 || (r->sig = ignored_signal(r)) == 0 ||
+	    (n = pl_batch_build(code, r->batch, r->code + sizeof pl_syscall_insn)) == 0 ||
+	    pwrite(r->mem, code, n, (off_t)r->batch) != (ssize_t)n)
+		r->cap = 0;
+}
+
+size_t pl_remote_mlock_many(struct pl_remote *r, const struct pl_lockrange *v, size_t n)
+{
+	uint64_t list[PL_BATCH_ENTRY / 8 * 64];
+	long a[6] = { 0, 0, 0, 0, 0, 0 }, kill[6] = { 0, 0, 0, 0, 0, 0 }, res;
+	size_t done = 0, k, m, got;
+	pl_regs regs;
+	int err, st, sig;
+
+	if (r == NULL || r->cap == 0 || r->gone)
+		return 0;
+	kill[0] = r->pid, kill[1] = r->worker, kill[2] = r->sig;
+	a[2] = 0;
+	if (!pl_remote_allowed(r, SYS_tgkill, kill) || !pl_remote_allowed(r, SYS_mlock2, a))
+		return 0;
+	a[2] = MLOCK_ONFAULT;
+	if (!pl_remote_allowed(r, SYS_mlock2, a))
+		return 0;
+	while (done < n) {
+		m = n - done;
+		if (m > r->cap)
+			m = r->cap;
+		if (m > sizeof list / PL_BATCH_ENTRY)
+			m = sizeof list / PL_BATCH_ENTRY;
+		for (k = 0; k < m; k++) {
+			list[3 * k] = v[done + k].start;
+			list[3 * k + 1] = v[done + k].end - v[done + k].start;
+			list[3 * k + 2] = v[done + k].on_fault ? MLOCK_ONFAULT : 0;
+		}
+		/* The list first: once the registers point at the loop, it runs. */
+		if (arm(r) != 0 ||
+		    pwrite(r->mem, list, m * PL_BATCH_ENTRY, (off_t)r->list) != (ssize_t)(m * PL_BATCH_ENTRY))
+			return done;
+		regs = r->saved;
+		pl_regs_set_batch(&regs, r->batch, r->list, m, r->pid, r->worker, r->sig);
+		if ((err = pl_regs_set(r->worker, &regs)) != 0)
+			return done;
+		r->dirty = 1;
+		settle_rseq(r);
+		resume(r, PTRACE_CONT, 0);
+		for (;;) {
+			if (wait_worker(r, &st) != 0)
+				return done;
+			if (kind(st, &sig) == K_SIGNAL)
+				break;
+			resume(r, PTRACE_CONT, 0);	/* a group-stop: the program stays put */
+		}
+		if (pl_regs_get(r->worker, &regs) != 0)
+			return done;
+		got = pl_regs_batch_done(&regs, &res);
+		if (sig != r->sig) {
+			/*
+			 * Another signal, on the way: deliver it (with the
+			 * worker's own registers), and go on from the entry
+			 * it stopped at, which may have run (mlock2 of a
+			 * range locked already does nothing more).
+			 */
+			if (deliver(r, sig) != 0)
+				return done + (got < m ? got : m);
+			done += got < m ? got : m;
+			continue;
+		}
+		/* Ours: the next resume discards it, as the kernel would. */
+		done += got;
+		if (got < m || res != 0)
+			return done;
+	}
+	return done;
+}
+
+long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6])
+{
+	pl_regs regs;
+	long res;
+	int err, sig;
+
+	if (r == NULL)
+		return -ENOSYS;
+	if (r->gone)
+		return -ESRCH;
+	if (!pl_remote_allowed(r, nr, args))
+		return -EPERM;		/* never made: the filter would refuse it */
+	for (;;) {
+		if ((err = arm(r)) != 0)
+			return -err;
+		regs = r->saved;
+		pl_regs_set_call(&regs, r->code, nr, args);
+		if ((err = pl_regs_set(r->worker, &regs)) != 0)
+			return -err;
+		r->dirty = 1;
+		settle_rseq(r);
+		resume(r, PTRACE_SYSCALL, 0);
+		if ((err = syscall_stop(r, &sig)) != 0)
+			return -err;
+		if (sig != 0) {
+			/* On the way to the instruction: the call has not run. */
+			if ((err = deliver(r, sig)) != 0)
+				return -err;
+			continue;
+		}
+		/* The syscall-entry-stop; on to the exit. */
+		resume(r, PTRACE_SYSCALL, 0);
+		if ((err = syscall_stop(r, &sig)) != 0)
+			return -err;
+		if (sig != 0)
+			return -EIO;	/* no signal is dequeued inside a call */
+		if ((err = pl_regs_get(r->worker, &regs)) != 0)
+			return -err;
+		res = pl_regs_result(&regs);
+		switch (-res) {
+		case 512: case 513: case 514: case 516:
+			/*
+			 * A signal interrupted the call (-ERESTARTSYS and the
+			 * others): the next resume delivers it (deliver()),
+			 * then the call is made again.
+			 */
+			continue;
+		}
+		return res;
+	}
+}
+
+int pl_remote_filtered(const struct pl_remote *r)
+{
+	return r != NULL && r->filtered;
+}
+
+/*
+ * Whether the process replaced its memory: executed a new program.  A
+ * stopped worker dies only with its process, or in another thread's
+ * execve(), which kills every other thread before it replaces the memory.
+ * The mem file holds the memory it was opened on and reads nothing once
+ * that is gone; so wait (briefly) until either the process is gone or its
+ * old memory is.  Meanwhile the worker's exit is collected: the exec waits
+ * for it.
+ */
+static int replaced(struct pl_remote *r)
+{
+	struct timespec ms = { 0, 1000000 };
+	uintptr_t phdr;
+	char b;
+	int i, st, dead = 0;
+
+	for (i = 0; i < 2000; i++) {
+		if (r->traced && !r->gone && !(r->parent && r->worker == r->pid) &&
+		    waitpid(r->worker, &st, __WALL | WNOHANG) == r->worker && !WIFSTOPPED(st))
+			r->gone = 1;
+		/* Three looks: an exec swaps thread IDs, which a listing may catch. */
+		if ((dead = pl_proc_exiting(r->pid) ? dead + 1 : 0) == 3)
+			return 0;
+		/*
+		 * The old memory gone: an exec, if the process has memory
+		 * again (a process that is being killed drops its memory
+		 * before its threads are zombies).
+		 */
+		if (pread(r->mem, &b, 1, (off_t)r->probe) <= 0 &&
+		    pl_proc_phdr(r->pid, &phdr) == 0 && phdr != 0)
+			return 1;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
+int pl_remote_execed(struct pl_remote *r)
+{
+	if (r == NULL)
+		return 0;
+	if (!r->execed)
+		r->execed = replaced(r);
+	return r->execed;
+}
+
+/*
+ * The at_entry child was started with SIGTRAP ignored and a parent-death
+ * signal (SIGKILL), so that until now it died cleanly with us (a
+ * PTRACE_TRACEME child's exec is reported by a real SIGTRAP, which would
+ * dump its core if we died before handling it): both back to what a
+ * program expects, SIGTRAP's default action and no parent-death signal.
+ * The all-zero struct sigaction (SIG_DFL) is read from the batch list.
+ */
+static void reset_child(struct pl_remote *r)
+{
+	static const uint64_t dfl[4];
+	long a[6] = { SIGTRAP, 0, 0, 8, 0, 0 }, p[6] = { PR_SET_PDEATHSIG, 0, 0, 0, 0, 0 };
+
+	if (r->seized || r->gone || !r->stopped || r->code == 0 ||
+	    pwrite(r->mem, dfl, sizeof dfl, (off_t)r->list) != sizeof dfl)
+		return;
+	a[1] = (long)r->list;
+	(void)pl_remote_syscall(r, SYS_rt_sigaction, a);
+	(void)pl_remote_syscall(r, SYS_prctl, p);
+}
+
+/* Gives the worker its registers back and lets it go. */
+static void release(struct pl_remote *r)
+{
+	int st, sig;
+
+	if (!r->traced)
+		return;
+	if (r->gone || !r->stopped) {
+		if (!r->gone && r->seized) {
+			/* On its way to a stop: PTRACE_DETACH needs it stopped. */
+			(void)ptrace(PTRACE_INTERRUPT, r->worker, 0, 0);
+			if (stop_worker(r) != 0)
+				return;
+		} else {
+			return;
+		}
+	}
+	reset_child(r);
+	if (r->dirty && pl_regs_set(r->worker, &r->saved) == 0) {
+		r->dirty = 0;
+		settle_rseq(r);
+	}
+	if (!r->seized)
+		for (sig = 1; sig <= 64; sig++)
+			if (r->held & (1ULL << (sig - 1)))
+				(void)syscall(SYS_tgkill, r->pid, r->worker, sig);
+	/*
+	 * The detach wakes the worker with TIF_SIGPENDING set, so the way
+	 * back to user mode restarts a system call it was interrupted in,
+	 * as after SIGCONT.  ESRCH: killed meanwhile; its exit is collected,
+	 * so that no zombie waits for us.
+	 */
+	if (ptrace(PTRACE_DETACH, r->worker, 0, 0) != 0 && errno == ESRCH &&
+	    (!r->parent || r->worker != r->pid))
+		(void)waitpid(r->worker, &st, __WALL);
+}
+
+static void free_remote(struct pl_remote *r)
+{
+	if (r->mem >= 0)
+		close(r->mem);
+	pl_seccomp_free(r->filter);
+	free(r);
+}
+
+void pl_remote_detach(struct pl_remote *r)
+{
+	if (r == NULL)
+		return;
+	release(r);
+	free_remote(r);
+}
+
+void pl_remote_hold(struct pl_remote *r)
+{
+	int sig;
+
+	if (r == NULL)
+		return;
+	if (r->seized || r->gone || !r->stopped) {
+		pl_remote_detach(r);
+		return;
+	}
+	/* Its own registers back, at the entry point; still stopped and traced. */
+	reset_child(r);
+	if (r->dirty)
+		(void)pl_regs_set(r->worker, &r->saved);
+	/* Signals held meanwhile: queued, for after the caller's decision. */
+	for (sig = 1; sig <= 64; sig++)
+		if (r->held & (1ULL << (sig - 1)))
+			(void)syscall(SYS_tgkill, r->pid, r->pid, sig);
+	free_remote(r);
+}
+
+/*
+ * The thread of pid to make the calls: never the main thread while another
+ * lives, and one asleep in a system call if there is one (S), else any that
+ * lives.  Another thread's execve() kills the worker; the main thread of a
+ * process with threads stays a zombie until the exec is done, and then its
+ * thread ID belongs to the thread that exec'd, which our waits must not
+ * take for the worker.  Any other thread's exit we collect at once, which
+ * lets the exec go on.  (A zombie main thread, after pthread_exit(), is
+ * never chosen either.)
+ */
+static pid_t choose_worker(pid_t pid)
 {
 	char path[64];
 	struct dirent *d;
 	DIR *dir;
-	int err = 0;
+	pid_t best = 0;
+	int score, top = 0;
+	long tid;
+	char c;
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)r->pid);
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
 	if ((dir = opendir(path)) == NULL)
-		return errno == ENOENT ? ESRCH : errno;
-	while (err == 0 && (d = readdir(dir)) != NULL) {
-		char *end;
-		long tid = strtol(d->d_name, &end, 10);
-
-		if (*end != '\0' || tid <= 0)
+		return 0;
+	while ((d = readdir(dir)) != NULL) {
+		if ((tid = strtol(d->d_name, NULL, 10)) <= 0)
 			continue;
-		err = fn(r, (pid_t)tid, added);
+		c = pl_proc_state(pid, (pid_t)tid);
+		if (c == 0 || c == 'Z' || c == 'X')
+			continue;
+		score = 1 + 2 * (c == 'S') + 4 * (tid != pid);
+		if (score > top) {
+			top = score;
+			best = (pid_t)tid;
+		}
 	}
 	closedir(dir);
-	return err;
-}
-
-/* PTRACE_SEIZE tid if it is new. */
-static int seize(struct pl_remote *r, pid_t tid, int *added)
-{
-	const long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE;
-	int err;
-
-	if (find(r, tid) != NULL)
-		return 0;
-	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)opts) == 0) {
-		(*added)++;
-		return add(r, tid, T_RUNNING);
-	}
-	err = errno;
-	if (err == ESRCH)
-		return 0;		/* exited since the listing */
-	if (err == EPERM) {
-		/* Attached by TRACECLONE from a thread we hold. */
-		if (status_long(r->pid, tid, "TracerPid", 0) == r->me) {
-			(*added)++;
-			return add(r, tid, T_RUNNING);
-		}
-		/*
-		 * An exiting thread cannot be attached; a process whose main
-		 * thread called pthread_exit() keeps it as a zombie.
-		 */
-		if (exiting(r->pid, tid))
-			return 0;
-	}
-	return err;
-}
-
-/* Stops every thread of r->pid. */
-static int stop_all(struct pl_remote *r)
-{
-	size_t i;
-	int added, err;
-
-	do {
-		added = 0;
-		if ((err = each_task(r, seize, &added)) != 0)
-			return err;
-		for (i = 0; i < r->n; i++)
-			if (r->t[i].state == T_RUNNING)
-				(void)ptrace(PTRACE_INTERRUPT, r->t[i].tid, 0, 0);
-		/* r->n grows as threads created meanwhile are found. */
-		for (i = 0; i < r->n; i++)
-			if (r->t[i].state == T_RUNNING && (err = stop_one(r, r->t[i].tid)) != 0)
-				return err;
-	} while (added != 0);
-	return 0;
+	return best;
 }
 
 /*
@@ -502,7 +793,6 @@ static int stop_all(struct pl_remote *r)
 static int exec_stop(struct pl_remote *r)
 {
 	siginfo_t si;
-	char v[64];
 	int st, pass;
 
 	for (pass = 0; pass < 2; pass++) {
@@ -517,22 +807,14 @@ static int exec_stop(struct pl_remote *r)
 			return waitpid(r->pid, &st, __WALL) > 0 ? 0 : errno;
 		}
 		/* Nothing to collect: collected already, or not stopped yet. */
-		if (pass == 0 && (status_field(r->pid, 0, "State", v, sizeof v) != 0 || v[0] != 't'))
+		if (pass == 0 && pl_proc_state(r->pid, 0) != 't')
 			break;
 		if (pass == 1)
 			return 0;	/* stopped, and the stop was collected before */
 	}
-	if (wait_tid(r, r->pid, &st) != 0)
+	if (wait_worker(r, &st) != 0)
 		return ESRCH;
-	return WIFSTOPPED(st) ? 0 : ESRCH;
-}
-
-/* AT_ENTRY of process pid, from /proc/pid/auxv. */
-static int auxv_entry(pid_t pid, uintptr_t *entry)
-{
-	int err = pl_proc_auxv(pid, AT_ENTRY, entry);
-
-	return err == 0 && *entry == 0 ? EIO : err;
+	return 0;
 }
 
 /*
@@ -547,7 +829,11 @@ static int run_to_entry(struct pl_remote *r)
 	long word, planted;
 	int st, sig, err;
 
-	if ((err = auxv_entry(r->pid, &entry)) != 0 || (err = pl_regs_get(r->pid, &regs)) != 0)
+	if ((err = pl_proc_auxv(r->pid, AT_ENTRY, &entry)) != 0)
+		return err;
+	if (entry == 0)
+		return EIO;
+	if ((err = pl_regs_get(r->pid, &regs)) != 0)
 		return err;
 	if (pl_regs_pc(&regs) == entry)
 		return 0;			/* a static program: there already */
@@ -560,14 +846,12 @@ static int run_to_entry(struct pl_remote *r)
 	memcpy(&planted, pl_break_insn, sizeof pl_break_insn);
 	if (ptrace(PTRACE_POKETEXT, r->pid, (void *)entry, (void *)planted) != 0)
 		return errno;
-	resume(r->pid, PTRACE_CONT, 0);
+	resume(r, PTRACE_CONT, 0);
 	for (;;) {
-		if ((err = wait_tid(r, r->pid, &st)) != 0)
+		if ((err = wait_worker(r, &st)) != 0)
 			return err;
-		if (kind(st, &sig) == K_EXIT)
-			return ESRCH;
 		if (kind(st, &sig) != K_SIGNAL) {
-			resume(r->pid, PTRACE_CONT, 0);
+			resume(r, PTRACE_CONT, 0);
 			continue;
 		}
 		if (sig == SIGTRAP && pl_regs_get(r->pid, &regs) == 0 &&
@@ -580,7 +864,7 @@ static int run_to_entry(struct pl_remote *r)
 		 */
 		if (ptrace(PTRACE_GETSIGINFO, r->pid, 0, &si) != 0)
 			sig = 0;
-		resume(r->pid, PTRACE_CONT, sig);
+		resume(r, PTRACE_CONT, sig);
 	}
 	if (ptrace(PTRACE_POKETEXT, r->pid, (void *)entry, (void *)word) != 0)
 		return errno;
@@ -589,256 +873,77 @@ static int run_to_entry(struct pl_remote *r)
 }
 
 /*
- * Finds a syscall instruction in an executable mapping of the process,
- * the [vdso] first, reading through /proc/PID/mem (which reads
- * execute-only mappings too).
+ * Lets go of every thread of the process that the caller traces: after a
+ * PTRACE_SEIZE that raced with an execve().  The exec'ing thread takes the
+ * main thread's ID when it is done; a seize of it that waited for the exec
+ * to finish got it under an ID that no longer names it.
  */
-static int find_insn(struct pl_remote *r)
+static void untrace_all(struct pl_remote *r)
 {
-	struct pl_table t = PL_TABLE_INIT;
-	unsigned char buf[65536];
-	size_t i, pass, k, ilen = sizeof pl_syscall_insn;
 	char path[64];
-	int fd, err;
+	struct dirent *d;
+	DIR *dir;
+	long tid;
+	int st;
 
-	if ((err = pl_table_read(&t, r->pid, PL_PATHS)) != 0)
-		return err;
-	snprintf(path, sizeof path, "/proc/%d/mem", (int)r->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		pl_table_free(&t);
-		return errno == ENOENT ? ESRCH : errno;
+	snprintf(path, sizeof path, "/proc/%d/task", (int)r->pid);
+	if ((dir = opendir(path)) == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if ((tid = strtol(d->d_name, NULL, 10)) <= 0 ||
+		    pl_proc_status_long(r->pid, (pid_t)tid, "TracerPid", 0) != getpid())
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, (pid_t)tid, 0, 0) == 0 &&
+		    waitpid((pid_t)tid, &st, __WALL) == (pid_t)tid && WIFSTOPPED(st))
+			(void)ptrace(PTRACE_DETACH, (pid_t)tid, 0, 0);
 	}
-	err = ENOEXEC;
-	for (pass = 0; pass < 2 && err != 0; pass++) {
-		for (i = 0; i < t.n && err != 0; i++) {
-			const struct pl_map *m = &t.map[i];
-			int vdso = strcmp(pl_map_path(&t, m), "[vdso]") == 0;
-			uintptr_t a;
+	closedir(dir);
+}
 
-			if (!(m->prot & PLOCK_PROT_EXEC) || vdso != (pass == 0))
-				continue;
-			for (a = m->start; a < m->end && err != 0; a += sizeof buf - ilen) {
-				size_t want = m->end - a < sizeof buf ? m->end - a : sizeof buf;
-				ssize_t got = pread(fd, buf, want, (off_t)a);
+/*
+ * PTRACE_SEIZE and PTRACE_INTERRUPT the worker, and wait for its stop.  A
+ * worker that vanishes meanwhile (it exited, or another thread's execve()
+ * killed it) is replaced by another choice.
+ */
+static int seize(struct pl_remote *r)
+{
+	int tries, err = ESRCH;
 
-				if (got < (ssize_t)ilen)
-					break;
-				for (k = 0; k + ilen <= (size_t)got; k++) {
-					if ((a + k) % PL_INSN_ALIGN == 0 &&
-					    memcmp(buf + k, pl_syscall_insn, ilen) == 0) {
-						r->insn = a + k;
-						err = 0;
-						break;
-					}
-				}
-				if ((size_t)got < want)
-					break;
-			}
+	for (tries = 0; tries < 8 && err == ESRCH; tries++) {
+		r->gone = 0;
+		if ((r->worker = choose_worker(r->pid)) == 0)
+			return ESRCH;
+		if (ptrace(PTRACE_SEIZE, r->worker, 0, (void *)(long)PTRACE_O_TRACESYSGOOD) != 0) {
+			err = errno;
+			continue;	/* ESRCH: it exited since the listing */
+		}
+		r->traced = 1;
+		if (ptrace(PTRACE_INTERRUPT, r->worker, 0, 0) != 0 || (err = stop_worker(r)) != 0) {
+			err = ESRCH;
+			r->traced = 0;
+			untrace_all(r);
 		}
 	}
-	close(fd);
-	pl_table_free(&t);
 	return err;
 }
 
 /*
- * Waits for the worker's next syscall stop, and lets it through the stops on
- * the way that are not ours: an event, or a group-stop (the program runs no
- * instruction of its own meanwhile).  A signal-delivery-stop is returned:
- * *sig is the signal, and the worker is stopped in it.
+ * Opens the process's memory, for reading and for the injected code, before
+ * anything else: the file holds the memory it was opened on, so that
+ * pl_remote_execed() can tell when the process replaced it.
  */
-static int syscall_stop(struct pl_remote *r, int *sig)
+static int open_mem(struct pl_remote *r)
 {
-	int st, err;
-
-	for (;;) {
-		if ((err = wait_tid(r, r->worker, &st)) != 0)
-			return err;
-		switch (kind(st, sig)) {
-		case K_EXIT:
-			return ESRCH;
-		case K_SYSCALL:
-			*sig = 0;
-			return 0;
-		case K_SIGNAL:
-			return 0;
-		default:
-			resume(r->worker, PTRACE_SYSCALL, 0);
-			break;
-		}
-	}
-}
-
-/*
- * The worker is in a signal-delivery-stop with our registers in it: give
- * it its own, and deliver the signal.  A seized worker is interrupted again
- * and found where the signal took it; our PTRACE_TRACEME child cannot be
- * interrupted, so the signal is held and given back at detach.
- */
-static int deliver(struct pl_remote *r, int sig)
-{
-	struct pl_thread *t = find(r, r->worker);
 	int err;
 
-	if (!r->seized) {
-		r->held |= 1ULL << (sig - 1);
-		return 0;
-	}
-	if ((err = pl_regs_set(r->worker, &r->saved)) != 0)
+	if ((err = pl_proc_open(r->pid, "mem", O_RDWR, &r->mem)) != 0)
 		return err;
-	r->dirty = 0;
-	(void)ptrace(PTRACE_INTERRUPT, r->worker, 0, 0);
-	resume(r->worker, PTRACE_CONT, sig);
-	t->state = T_RUNNING;
-	if ((err = stop_one(r, r->worker)) != 0)
-		return err;
-	if (t->state != T_STOPPED)
-		return ESRCH;
-	return pl_regs_get(r->worker, &r->saved);
-}
-
-long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6])
-{
-	pl_regs regs;
-	long res;
-	int err, sig;
-
-	if (r == NULL)
-		return -ENOSYS;
-	for (;;) {
-		regs = r->saved;
-		pl_regs_set_call(&regs, r->insn, nr, args);
-		if ((err = pl_regs_set(r->worker, &regs)) != 0)
-			return -err;
-		r->dirty = 1;
-		resume(r->worker, PTRACE_SYSCALL, 0);
-		if ((err = syscall_stop(r, &sig)) != 0)
-			return -err;
-		if (sig != 0) {
-			/* On the way to the instruction: the call has not run. */
-			if ((err = deliver(r, sig)) != 0)
-				return -err;
-			continue;
-		}
-		/* The syscall-entry-stop; on to the exit. */
-		resume(r->worker, PTRACE_SYSCALL, 0);
-		if ((err = syscall_stop(r, &sig)) != 0)
-			return -err;
-		if (sig != 0)
-			return -EIO;	/* no signal is dequeued inside a call */
-		if ((err = pl_regs_get(r->worker, &regs)) != 0)
-			return -err;
-		res = pl_regs_result(&regs);
-		switch (-res) {
-		case PL_ERESTARTSYS:
-		case PL_ERESTARTNOINTR:
-		case PL_ERESTARTNOHAND:
-		case PL_ERESTART_RESTARTBLOCK:
-			/*
-			 * A signal interrupted the call: the next resume
-			 * delivers it (deliver()), then the call is made again.
-			 */
-			continue;
-		}
-		return res;
-	}
-}
-
-/*
- * The worker ran our calls: give it its registers back, at a stop from which
- * resuming goes through the kernel's restart of an interrupted call (see the
- * top of this file).
- */
-static void restore_worker(struct pl_remote *r)
-{
-	struct pl_thread *t = find(r, r->worker);
-	int sig;
-
-	if (t == NULL || t->state != T_STOPPED || !r->dirty)
-		return;
-	if (pl_regs_set(r->worker, &r->saved) != 0)
-		return;
-	r->dirty = 0;
-	if (!r->seized) {
-		/* Stopped at the entry point: nothing to restart. */
-		for (sig = 1; sig <= 64; sig++)
-			if (r->held & (1ULL << (sig - 1)))
-				(void)syscall(SYS_tgkill, r->pid, r->worker, sig);
-		return;
-	}
-	(void)ptrace(PTRACE_INTERRUPT, r->worker, 0, 0);
-	resume(r->worker, PTRACE_CONT, 0);
-	t->state = T_RUNNING;
-	(void)stop_one(r, r->worker);
-}
-
-/*
- * Lets every thread go.  A thread still on its way to a stop is waited for
- * first (PTRACE_DETACH needs a stopped tracee).  A thread that cannot be
- * detached was killed meanwhile: its exit is collected, so that no zombie
- * waits for us; the main thread last, as the kernel reports it last.
- */
-static void release(struct pl_remote *r)
-{
-	size_t i;
-	int st, main;
-
-	for (i = 0; i < r->n; i++)
-		if (r->t[i].state == T_RUNNING) {
-			(void)ptrace(PTRACE_INTERRUPT, r->t[i].tid, 0, 0);
-			(void)stop_one(r, r->t[i].tid);
-		}
-	restore_worker(r);
-	for (main = 0; main < 2; main++) {
-		for (i = 0; i < r->n; i++) {
-			struct pl_thread *t = &r->t[i];
-
-			if (t->state != T_STOPPED || (t->tid == r->pid) != main)
-				continue;
-			if (ptrace(PTRACE_DETACH, t->tid, 0, 0) != 0 && errno == ESRCH &&
-			    (!r->parent || t->tid != r->pid))
-				(void)waitpid(t->tid, &st, __WALL);
-			t->state = T_GONE;
-		}
-	}
-}
-
-void pl_remote_detach(struct pl_remote *r)
-{
-	if (r == NULL)
-		return;
-	release(r);
-	free(r->t);
-	free(r);
-}
-
-void pl_remote_hold(struct pl_remote *r)
-{
-	struct pl_thread *t;
-	int sig;
-
-	if (r == NULL)
-		return;
-	if (r->seized || (t = find(r, r->pid)) == NULL || t->state != T_STOPPED) {
-		pl_remote_detach(r);
-		return;
-	}
-	/* Its own registers back, at the entry point; still stopped and traced. */
-	if (r->dirty)
-		(void)pl_regs_set(r->worker, &r->saved);
-	/* Signals held meanwhile: queued, for after the caller's decision. */
-	for (sig = 1; sig <= 64; sig++)
-		if (r->held & (1ULL << (sig - 1)))
-			(void)syscall(SYS_tgkill, r->pid, r->pid, sig);
-	free(r->t);
-	free(r);
+	return pl_proc_phdr(r->pid, &r->probe);
 }
 
 int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **rp)
 {
 	struct pl_remote *r;
-	struct pl_thread *t;
-	size_t i;
 	int err;
 
 	*rp = NULL;
@@ -850,40 +955,54 @@ int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **rp)
 		return EPERM;		/* the kernel does not let a process trace itself */
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return ENOMEM;
+	r->mem = -1;
 	r->pid = pid;
-	r->me = (pid_t)syscall(SYS_gettid);
 	r->seized = !at_entry;
-	r->parent = at_entry || status_long(pid, 0, "PPid", 0) == getpid();
+	r->parent = at_entry || pl_proc_status_long(pid, 0, "PPid", 0) == getpid();
+	if (!at_entry && (err = open_mem(r)) != 0) {
+		/* Opening it takes what tracing does: say why not as for ptrace. */
+		err = err == EACCES ? EPERM : err;
+		goto fail;
+	}
 	if (at_entry) {
-		if ((err = add(r, pid, T_RUNNING)) != 0 || (err = exec_stop(r)) != 0)
+		r->worker = pid;
+		r->traced = 1;
+		if ((err = exec_stop(r)) != 0)
 			goto fail;
-		r->t[0].state = T_STOPPED;
-		(void)ptrace(PTRACE_SETOPTIONS, pid, 0, (void *)(long)PTRACE_O_TRACESYSGOOD);
+		r->stopped = 1;
+		(void)ptrace(PTRACE_SETOPTIONS, pid, 0,
+			     (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
 		if ((err = run_to_entry(r)) != 0)
 			goto fail;
-	} else if ((err = stop_all(r)) != 0) {
-		goto fail;
+	} else {
+		/* Another tracer on any thread: refused, with its pid (refusal.c). */
+		if (pl_remote_tracer(pid, NULL) != 0) {
+			err = EPERM;
+			goto fail;
+		}
+		if ((err = seize(r)) != 0)
+			goto fail;
 	}
-	/* The main thread, unless it has exited; then any. */
-	r->worker = 0;
-	for (i = 0; i < r->n; i++) {
-		t = &r->t[i];
-		if (t->state == T_STOPPED && (r->worker == 0 || t->tid == pid))
-			r->worker = t->tid;
-	}
-	err = ESRCH;
-	if (r->worker == 0)
-		goto fail;
-	if ((err = pl_regs_get(r->worker, &r->saved)) != 0)
+	if ((at_entry && (err = open_mem(r)) != 0) || (err = pl_regs_get(r->worker, &r->saved)) != 0)
 		goto fail;
 	err = ENOSYS;
 	if (!pl_regs_native(&r->saved))
 		goto fail;		/* a 32-bit program */
-	if ((err = find_insn(r)) != 0)
+	abort_rseq(r);
+	if ((err = find_room(r)) != 0)
+		goto fail;
+	arm_batch(r);
+	/* Filters the caller may not read (no CAP_SYS_ADMIN): the caller decides. */
+	if ((err = pl_seccomp_read(pid, r->worker, &r->filter)) == EACCES)
+		r->filtered = 1;
+	else if (err != 0)
 		goto fail;
 	*rp = r;
 	return 0;
 fail:
+	/* The process executed a new program while we attached: say so. */
+	if (r->mem >= 0 && !at_entry && (err == ESRCH || err == ENOEXEC) && replaced(r))
+		err = PL_EEXEC;
 	pl_remote_detach(r);
 	return err;
 }
@@ -908,6 +1027,32 @@ long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6])
 	(void)nr;
 	(void)args;
 	return -ENOSYS;
+}
+
+int pl_remote_allowed(const struct pl_remote *r, long nr, const long args[6])
+{
+	(void)r;
+	(void)nr;
+	(void)args;
+	return 1;
+}
+
+int pl_remote_execed(struct pl_remote *r)
+{
+	(void)r;
+	return 0;
+}
+
+int pl_remote_filtered(const struct pl_remote *r)
+{
+	(void)r;
+	return 0;
+}
+
+size_t pl_remote_mlock_many(struct pl_remote *r, const struct pl_lockrange *v, size_t n)
+{
+	(void)r, (void)v, (void)n;
+	return 0;
 }
 
 void pl_remote_detach(struct pl_remote *r)

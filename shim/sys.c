@@ -137,3 +137,41 @@ int pl_mapped(const struct pl_proc *p, uintptr_t start, uintptr_t end)
 {
 	return pl_sys(p, SYS_msync, (long)start, (long)(end - start), MS_ASYNC, 0, 0, 0) != -ENOMEM;
 }
+
+size_t pl_mlock_many(const struct pl_proc *p, const struct pl_lockrange *v, size_t n)
+{
+	if (p->remote == NULL || no_mlock2)
+		return 0;
+	return pl_remote_mlock_many(p->remote, v, n);
+}
+
+/*
+ * Every system call that this file and future.c make, with the arguments
+ * that do not depend on the memory: what a filter that checks arguments
+ * sees.  mlockall(MCL_FUTURE) alone, the fallback of kernels before 4.4, is
+ * checked when it is made.
+ */
+static const struct {
+	long nr, a[6];
+} calls[] = {
+	{ SYS_mlock2, { 0, 0, MLOCK_ONFAULT, 0, 0, 0 } },
+	{ SYS_mlock, { 0, 0, 0, 0, 0, 0 } },
+	{ SYS_munlock, { 0, 0, 0, 0, 0, 0 } },
+	{ SYS_mlockall, { MCL_FUTURE | MCL_ONFAULT, 0, 0, 0, 0, 0 } },
+	{ SYS_munlockall, { 0, 0, 0, 0, 0, 0 } },
+	{ SYS_msync, { 0, 0, MS_ASYNC, 0, 0, 0 } },
+	{ SYS_mmap, { 0, 0, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 } },
+	{ SYS_madvise, { 0, 0, MADV_DONTNEED, 0, 0, 0 } },
+	{ SYS_mincore, { 0, 0, 0, 0, 0, 0 } },
+	{ SYS_munmap, { 0, 0, 0, 0, 0, 0 } },
+};
+
+long pl_sys_forbidden(const struct pl_proc *p)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof calls / sizeof calls[0]; i++)
+		if (!pl_remote_allowed(p->remote, calls[i].nr, calls[i].a))
+			return calls[i].nr;
+	return 0;
+}

@@ -1,9 +1,13 @@
 /*
  * A program for the tests (tests/c/test_remote.c, cplock's): runs a command
  * under a seccomp filter that refuses ptrace(2) with EPERM, as a
- * container's seccomp profile may.  make builds it as build/noptrace.
+ * container's seccomp profile may; or, with --deny-memlock=ACTION, one
+ * that gives the mlock family (mlock, mlock2, munlock, mlockall,
+ * munlockall) ACTION instead, as systemd's SystemCallFilter=~@memlock
+ * does: kill (the process), trap (SIGSYS) or errno (EPERM).  make builds
+ * it as build/noptrace.
  *
- *	noptrace COMMAND [ARG...]
+ *	noptrace [--deny-memlock=kill|trap|errno] COMMAND [ARG...]
  *
  * Exit 127: the filter could not be installed or COMMAND not run.
  */
@@ -27,9 +31,22 @@
 #error "noptrace: no AUDIT_ARCH for this architecture"
 #endif
 
+/* The action of --deny-memlock=NAME, or 0 for an unknown name. */
+static unsigned int action(const char *name)
+{
+	if (strcmp(name, "kill") == 0)
+		return SECCOMP_RET_KILL_PROCESS;
+	if (strcmp(name, "trap") == 0)
+		return SECCOMP_RET_TRAP;
+	if (strcmp(name, "errno") == 0)
+		return SECCOMP_RET_ERRNO | EPERM;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct sock_filter f[] = {
+	unsigned int deny = 0;
+	struct sock_filter ptrace_f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
@@ -38,10 +55,33 @@ int main(int argc, char **argv)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { sizeof f / sizeof f[0], f };
+	struct sock_filter memlock_f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mlock, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mlock2, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munlock, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mlockall, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munlockall, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, 0),	/* the action, below */
+	};
+	struct sock_fprog prog = { sizeof ptrace_f / sizeof ptrace_f[0], ptrace_f };
 
+	if (argc > 1 && strncmp(argv[1], "--deny-memlock=", 15) == 0) {
+		if ((deny = action(argv[1] + 15)) == 0) {
+			fprintf(stderr, "noptrace: %s: want kill, trap or errno\n", argv[1]);
+			return 127;
+		}
+		memlock_f[sizeof memlock_f / sizeof memlock_f[0] - 1].k = deny;
+		prog.len = sizeof memlock_f / sizeof memlock_f[0];
+		prog.filter = memlock_f;
+		argv++, argc--;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: noptrace COMMAND [ARG...]\n");
+		fprintf(stderr, "usage: noptrace [--deny-memlock=kill|trap|errno] COMMAND [ARG...]\n");
 		return 127;
 	}
 	/* Without CAP_SYS_ADMIN a filter needs no_new_privs; with it, no harm. */

@@ -1,0 +1,562 @@
+/*
+ * Locking another process (plock_ctl) where it is hard: the process is in an
+ * rseq critical section, execs from another thread meanwhile, has a main
+ * thread that called pthread_exit(), has one thread traced by someone else,
+ * or runs under a seccomp filter that forbids the mlock family.  In each,
+ * the process must come out unharmed and the call must say exactly what
+ * happened.
+ *
+ * The oracles are the kernel's: /proc/PID/task/TID/smaps ("lo"), the
+ * child's own view of its rseq aborts, the exit status of the child, and
+ * whether a forbidden call was made (a KILL filter would have killed it).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "util.h"
+#include <plock.h>
+#include <sys/lock.h>
+
+#define BUFLEN	(256 * 1024)
+
+/* What a child publishes to the test, in a shared page. */
+struct shared {
+	_Atomic uintptr_t buf;
+	_Atomic int ready;
+	_Atomic int go;
+	_Atomic int aborts;
+	_Atomic int committed;
+	_Atomic pid_t tid;
+};
+
+static struct shared *sh;
+
+static pid_t start(int (*fn)(void))
+{
+	pid_t pid;
+
+	memset(sh, 0, sizeof *sh);
+	if ((pid = fork()) == 0)
+		_exit(fn());
+	return pid;
+}
+
+static int wait_ready(void)
+{
+	int i;
+
+	for (i = 0; i < 5000 && !atomic_load(&sh->ready); i++)
+		usleep(1000);
+	return atomic_load(&sh->ready);
+}
+
+static int exit_status(pid_t pid)
+{
+	int st = 0;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
+/* The "lo" flag of the mapping at addr in thread tid's smaps; -1 if none. */
+static int lo_at(pid_t pid, pid_t tid, uintptr_t addr)
+{
+	char path[64], line[4096];
+	unsigned long s, e;
+	int in = 0, lo = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/smaps", (int)pid, (int)tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in = addr >= s && addr < e;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0)
+			lo = strstr(line, " lo") != NULL;
+	}
+	fclose(f);
+	return lo;
+}
+
+static unsigned char *publish(void)
+{
+	unsigned char *b = mmap(NULL, BUFLEN, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (b == MAP_FAILED)
+		_exit(90);
+	memset(b, 0x5a, BUFLEN);
+	atomic_store(&sh->buf, (uintptr_t)b);
+	return b;
+}
+
+/* ------------------------------------------------------------ rseq */
+
+#if defined(__x86_64__)
+#define RSEQ_SIG_CODE	0x53053053	/* glibc's RSEQ_SIG on x86 */
+
+/*
+ * Spins inside one rseq critical section until go is set.  Returns 1 if the
+ * kernel (or the command) aborted it, 0 if it ran to its end.  The abort
+ * handler is preceded by the signature, in a ud1 instruction as glibc and
+ * librseq encode it.
+ */
+static int rseq_spin(struct rseq *rs, _Atomic int *go)
+{
+	__asm__ __volatile__ goto(
+		".pushsection __rseq_cs, \"aw\"\n\t"
+		".balign 32\n\t"
+		"3: .long 0, 0\n\t"
+		".quad 1f, (2f - 1f), 4f\n\t"
+		".popsection\n\t"
+		"leaq 3b(%%rip), %%rax\n\t"
+		"movq %%rax, %[cs]\n\t"
+		"1: cmpl $0, %[go]\n\t"
+		"je 1b\n\t"
+		"2: jmp %l[done]\n\t"
+		".pushsection __rseq_failure, \"ax\"\n\t"
+		".byte 0x0f, 0xb9, 0x3d\n\t"
+		".long 0x53053053\n\t"
+		"4: jmp %l[aborted]\n\t"
+		".popsection\n\t"
+		: : [cs] "m" (rs->rseq_cs), [go] "m" (*go) : "rax", "memory", "cc" : done, aborted);
+done:
+	return 0;
+aborted:
+	return 1;
+}
+
+/* Spins in critical sections, counting aborts, until go. */
+static int child_rseq(void)
+{
+	struct rseq *rs;
+
+	if (__rseq_size == 0) {
+		fprintf(stderr, "child: glibc registered no rseq area\n");
+		return 80;
+	}
+	rs = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
+	atomic_store(&sh->ready, 1);
+	while (rseq_spin(rs, &sh->go))
+		atomic_fetch_add(&sh->aborts, 1);
+	atomic_store(&sh->committed, 1);
+	return 0;
+}
+
+/*
+ * The child spins inside an rseq critical section; a lock from outside
+ * moves its program counter, so it must abort the section as the kernel
+ * does for a stop: after the call the child has seen one abort more.
+ * Without that, the kernel, which checks the program counter it finds on
+ * the way back to user mode, sees the injected code and clears rseq_cs,
+ * and the section runs on unaborted.
+ */
+static void test_rseq(void)
+{
+	int i, before, after = 0, ok = 0, st;
+	pid_t pid;
+
+	h_begin("rseq-abort");
+	pid = start(child_rseq);
+	if (CHECK(wait_ready(), "child never started spinning")) {
+		usleep(20000);
+		for (i = 0; i < 5; i++) {
+			before = atomic_load(&sh->aborts);
+			CHECK(plock_ctl(pid, DATLOCK, 0, NULL) == 0, "lock: %s", strerror(errno));
+			usleep(20000);
+			after = atomic_load(&sh->aborts);
+			ok += after > before;
+			CHECK(plock_ctl(pid, UNLOCK, 0, NULL) == 0, "unlock: %s", strerror(errno));
+			usleep(5000);
+		}
+		CHECK(ok == 5, "the section was aborted after %d of 5 locks (aborts %d)", ok, after);
+	}
+	atomic_store(&sh->go, 1);
+	st = exit_status(pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+	h_end();
+}
+#endif
+
+/* ------------------------------------------------------------ exec */
+
+static char *exec_argv[] = { "/bin/sleep", "2", NULL };
+
+/* A thread that spins (so it is not the worker) until go, then execs. */
+static void *execer(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&sh->go))
+		;
+	execv(exec_argv[0], exec_argv);
+	_exit(81);
+}
+
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	atomic_store(&sh->tid, (pid_t)syscall(SYS_gettid));
+	atomic_store(&sh->ready, 1);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * The main thread and one more sleep (that one is the worker: never the
+ * main thread of a process with threads); a third execs when told.
+ * Thousands of mappings to lock (alternately writable, so that none merge)
+ * keep the lock busy long enough for the exec to land in the middle of it.
+ */
+static int child_exec(void)
+{
+	pthread_t t;
+	int p[2], i;
+	char c;
+
+	publish();
+	for (i = 0; i < 4000; i++)
+		if (mmap(NULL, 4096, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
+			return 88;
+	if (pipe(p) != 0 || pthread_create(&t, NULL, execer, NULL) != 0 ||
+	    pthread_create(&t, NULL, sleeper, NULL) != 0)
+		return 82;
+	(void)read(p[0], &c, 1);
+	return 83;
+}
+
+/*
+ * Runs in a process of its own, so that the target is not the test's
+ * child: locks pid, and while the call runs tells the target to exec.  The
+ * lock must end, never hang: with ESRCH and PLOCK_WHY_EXEC if the exec came
+ * during the lock, or locked, if it came before the lock began (then the
+ * new program is what is locked: VmLck > 0 in it).
+ */
+static pid_t target;
+
+/* Tells the target to exec once the lock holds one of its threads. */
+static void *release_exec(void *arg)
+{
+	char path[64], buf[512];
+	int i, held = 0;
+	FILE *f;
+
+	(void)arg;
+	for (i = 0; i < 5000 && !held; i++) {
+		snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)target,
+			 (int)atomic_load(&sh->tid));
+		if ((f = fopen(path, "r")) != NULL) {
+			while (fgets(buf, sizeof buf, f) != NULL)
+				if (strncmp(buf, "TracerPid:", 10) == 0)
+					held = atoi(buf + 10) != 0;
+			fclose(f);
+		}
+		if (!held)
+			usleep(100);
+	}
+	atomic_store(&sh->go, 1);
+	return NULL;
+}
+
+static int locker_exec(pid_t pid)
+{
+	struct plock_reason why;
+	pthread_t t;
+	int r;
+
+	target = pid;
+	if (pthread_create(&t, NULL, release_exec, NULL) != 0)
+		return 1;
+	r = plock_ctl(pid, PROCSHLIBLOCK, 0, &why);
+	pthread_join(t, NULL);
+	if (r == 0) {
+		char exe[64], path[256];
+		ssize_t n;
+		struct plock_status st;
+
+		snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
+		n = readlink(exe, path, sizeof path - 1);
+		path[n > 0 ? n : 0] = '\0';
+		if (strstr(path, "sleep") == NULL || plock_status(pid, &st) != 0 || st.vmlck == 0) {
+			fprintf(stderr, "locker: locked, but not the new program (%s)\n", path);
+			return 3;
+		}
+		fprintf(stderr, "locker: the exec came first: the new program is locked\n");
+		return 0;
+	}
+	if (errno != ESRCH || why.why != PLOCK_WHY_EXEC) {
+		fprintf(stderr, "locker: plock_ctl: %d %s (%s), want ESRCH (exec)\n", r,
+			r == 0 ? "" : strerror(errno), plock_why_name(why.why));
+		return 2;
+	}
+	return 0;
+}
+
+static void test_exec(void)
+{
+	pid_t pid, locker;
+	int st, i;
+
+	h_begin("exec-from-a-thread");
+	pid = start(child_exec);
+	if (CHECK(wait_ready(), "child never started")) {
+		if ((locker = fork()) == 0) {
+			alarm(20);	/* a hang fails the test */
+			_exit(locker_exec(pid));
+		}
+		st = exit_status(locker);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "locker status %#x", st);
+		/* The new program runs: /bin/sleep, untraced, exits 0. */
+		for (i = 0; i < 100; i++) {
+			char exe[64], path[256];
+			ssize_t n;
+
+			snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
+			if ((n = readlink(exe, path, sizeof path - 1)) > 0 &&
+			    (path[n] = '\0', strstr(path, "sleep") != NULL))
+				break;
+			usleep(10000);
+		}
+		CHECK(i < 100, "the child never ran the new program");
+	}
+	atomic_store(&sh->go, 1);
+	st = exit_status(pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x (the exec'd sleep exits 0)", st);
+	h_end();
+}
+
+/* ------------------------------------------------------------ pthread_exit */
+
+static void *waiter(void *arg)
+{
+	(void)arg;
+	atomic_store(&sh->tid, (pid_t)syscall(SYS_gettid));
+	atomic_store(&sh->ready, 1);
+	while (!atomic_load(&sh->go))
+		usleep(1000);
+	exit(0);
+}
+
+static int child_main_exits(void)
+{
+	pthread_t t;
+
+	publish();
+	if (pthread_create(&t, NULL, waiter, NULL) != 0)
+		return 84;
+	pthread_exit(NULL);
+}
+
+/*
+ * The main thread called pthread_exit(); another runs on.  The process is
+ * locked through the live thread, and its status is readable.
+ */
+static void test_main_exited(void)
+{
+	struct plock_status st;
+	pid_t pid, tid;
+	int s, i;
+
+	h_begin("main-thread-exited");
+	pid = start(child_main_exits);
+	if (CHECK(wait_ready(), "child never started")) {
+		tid = atomic_load(&sh->tid);
+		for (i = 0; i < 1000; i++) {
+			char p[64], b[512];
+			FILE *f;
+
+			snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+			if ((f = fopen(p, "r")) != NULL && fgets(b, sizeof b, f) != NULL &&
+			    strstr(b, ") Z ") != NULL) {
+				fclose(f);
+				break;
+			}
+			if (f != NULL)
+				fclose(f);
+			usleep(1000);
+		}
+		CHECK(i < 1000, "the main thread never became a zombie");
+		CHECK(plock_ctl(pid, PROCLOCK, 0, NULL) == 0, "lock: %s", strerror(errno));
+		CHECK(lo_at(pid, tid, atomic_load(&sh->buf)) == 1, "buffer not locked");
+		CHECK(plock_status(pid, &st) == 0 && st.vmlck > 0, "status: %s, VmLck %llu",
+		      strerror(errno), (unsigned long long)st.vmlck);
+		CHECK(plock_ctl(pid, UNLOCK, 0, NULL) == 0, "unlock: %s", strerror(errno));
+		CHECK(lo_at(pid, tid, atomic_load(&sh->buf)) == 0, "buffer still locked");
+	}
+	atomic_store(&sh->go, 1);
+	s = exit_status(pid);
+	CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0, "child status %#x", s);
+	h_end();
+}
+
+/* ------------------------------------------------------------ a tracer */
+
+static int child_two_threads(void)
+{
+	pthread_t t;
+
+	publish();
+	if (pthread_create(&t, NULL, waiter, NULL) != 0)
+		return 85;
+	while (!atomic_load(&sh->go))
+		usleep(1000);
+	return 0;
+}
+
+/*
+ * Another process traces the child's second thread only (as strace -p TID
+ * does): the lock is refused, naming that tracer.
+ */
+static void test_tracer_of_a_thread(void)
+{
+	struct plock_reason why;
+	pid_t pid, tracer, tid;
+	int p[2], s;
+	char c = 0;
+
+	h_begin("tracer-of-a-thread");
+	pid = start(child_two_threads);
+	if (CHECK(wait_ready() && pipe(p) == 0, "child never started")) {
+		tid = atomic_load(&sh->tid);
+		if ((tracer = fork()) == 0) {
+			c = ptrace(PTRACE_SEIZE, tid, 0, 0) == 0 ? 'y' : 'n';
+			(void)write(p[1], &c, 1);
+			pause();
+			_exit(0);
+		}
+		CHECK(read(p[0], &c, 1) == 1 && c == 'y', "the tracer could not seize the thread");
+		s = plock_ctl(pid, PROCLOCK, 0, &why);
+		CHECK(s == -1 && errno == EPERM && why.why == PLOCK_WHY_PTRACE &&
+		      why.cause == PLOCK_PTRACE_TRACED && why.detail == tracer,
+		      "plock_ctl: %d %s, why %s cause %d detail %d (tracer %d)", s, strerror(errno),
+		      plock_why_name(why.why), why.cause, why.detail, (int)tracer);
+		kill(tracer, SIGKILL);
+		waitpid(tracer, NULL, 0);
+		close(p[0]);
+		close(p[1]);
+	}
+	atomic_store(&sh->go, 1);
+	s = exit_status(pid);
+	CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0, "child status %#x", s);
+	h_end();
+}
+
+/* ------------------------------------------------------------ seccomp */
+
+#if defined(__x86_64__)
+#define ARCH_NR	AUDIT_ARCH_X86_64
+#endif
+
+static int filter_action;
+
+/* A deny list: the mlock family gets filter_action, the rest is allowed. */
+static int install_filter(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_NR, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mlock, 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mlock2, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munlock, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mlockall, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munlockall, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, (unsigned)filter_action),
+	};
+	struct sock_fprog prog = { sizeof f / sizeof f[0], f };
+
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+	       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 ? 0 : -1;
+}
+
+static void on_sigsys(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&sh->aborts, 1);
+}
+
+static int child_sandboxed(void)
+{
+	signal(SIGSYS, on_sigsys);
+	publish();
+	if (install_filter() != 0)
+		return 86;
+	atomic_store(&sh->ready, 1);
+	while (!atomic_load(&sh->go))
+		usleep(1000);
+	return atomic_load(&sh->aborts) == 0 ? 0 : 87;
+}
+
+/*
+ * The child's filter kills, traps or fails the mlock family (systemd's
+ * SystemCallFilter=~@memlock): the lock is refused naming the call, and
+ * no call was made in the child (it lives, its SIGSYS handler never ran,
+ * nothing is locked).
+ */
+static void test_seccomp(const char *name, int action)
+{
+	struct plock_reason why;
+	pid_t pid;
+	int r, s;
+
+	h_begin(name);
+	filter_action = action;
+	pid = start(child_sandboxed);
+	if (CHECK(wait_ready(), "child never started")) {
+		r = plock_ctl(pid, PROCLOCK, 0, &why);
+		CHECK(r == -1 && errno == EPERM && why.why == PLOCK_WHY_SECCOMP &&
+		      why.detail > 0 && strcmp(plock_syscall_name(why.detail), "?") != 0,
+		      "plock_ctl: %d %s, why %s detail %d", r, strerror(errno),
+		      plock_why_name(why.why), why.detail);
+		CHECK(lo_at(pid, pid, atomic_load(&sh->buf)) == 0, "the buffer is locked");
+		r = plock_ctl(pid, UNLOCK, 0, &why);
+		CHECK(r == -1 && errno == EPERM && why.why == PLOCK_WHY_SECCOMP,
+		      "unlock: %d %s, why %s", r, strerror(errno), plock_why_name(why.why));
+	}
+	atomic_store(&sh->go, 1);
+	s = exit_status(pid);
+	CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0, "child status %#x", s);
+	h_end();
+}
+
+int main(void)
+{
+	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return 1;
+#if defined(__x86_64__)
+	test_rseq();
+#endif
+	test_exec();
+	test_main_exited();
+	test_tracer_of_a_thread();
+	test_seccomp("seccomp-kill", SECCOMP_RET_KILL_PROCESS);
+	test_seccomp("seccomp-trap", SECCOMP_RET_TRAP);
+	test_seccomp("seccomp-errno", SECCOMP_RET_ERRNO | EPERM);
+	return h_done("hostile");
+}
