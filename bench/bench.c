@@ -16,6 +16,13 @@
  *	bench einval CALLS	ns per plock(PROCLOCK) that fails with EINVAL
  *	bench count N		PROCLOCK with N mappings between two
  *				getppid() markers, for strace to count
+ *	bench remote N RUNS CPLOCK
+ *				a child with N mappings, a spinning thread and
+ *				one asleep: its own plock(PROCLOCK), against
+ *				plock_ctl(child, PROCLOCK) from here and against
+ *				the whole command "CPLOCK lock proc CHILD"; and
+ *				the longest stall of the spinning thread during
+ *				each
  *
  * Benchmarks, never assertions: it exits non-zero only if a call fails.
  */
@@ -25,8 +32,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,6 +274,131 @@ static void count(size_t n)
 	syscall(SYS_getppid);
 }
 
+/* What the child of remote() shares with the bench. */
+struct remote_sh {
+	_Atomic long long stall;	/* the spinner's longest gap, ns */
+	_Atomic int reset;		/* the bench asks it to start again */
+	_Atomic long long self;		/* the child's own plock(PROCLOCK), ns */
+};
+
+static struct remote_sh *rs;
+
+/* Reads the clock in a loop: the longest gap is how long it was held up. */
+static void *spinner(void *arg)
+{
+	long long last = now_ns(), t, gap;
+
+	(void)arg;
+	for (;;) {
+		t = now_ns();
+		if (atomic_exchange(&rs->reset, 0)) {
+			atomic_store(&rs->stall, 0);
+			last = t;
+		}
+		if ((gap = t - last) > atomic_load(&rs->stall))
+			atomic_store(&rs->stall, gap);
+		last = t;
+	}
+	return NULL;
+}
+
+static void *sleeper(void *arg)
+{
+	char c;
+
+	(void)read(*(int *)arg, &c, 1);
+	return NULL;
+}
+
+/* The child: mappings, the two threads, and its own plock on request. */
+static void remote_child(size_t n, int cmd, int done)
+{
+	static int idle[2];
+	pthread_t t;
+	char c;
+
+	many(n);
+	if (pipe(idle) != 0 || pthread_create(&t, NULL, spinner, NULL) != 0 ||
+	    pthread_create(&t, NULL, sleeper, &idle[0]) != 0)
+		die("child threads");
+	while (read(cmd, &c, 1) == 1) {
+		if (c == 'p') {
+			long long t0 = now_ns();
+
+			must_plock(PROCLOCK);
+			atomic_store(&rs->self, now_ns() - t0);
+			must_plock(UNLOCK);
+		}
+		(void)write(done, &c, 1);
+	}
+	_exit(0);
+}
+
+/* Waits out the spinner's next gaps, then the stall so far. */
+static long long stall_since_reset(void)
+{
+	usleep(20000);
+	return atomic_load(&rs->stall);
+}
+
+static void remote(size_t n, int runs, const char *cplock)
+{
+	long long self[MAXRUNS], ctl[MAXRUNS], cmd[MAXRUNS];
+	long long s_self[MAXRUNS], s_ctl[MAXRUNS], s_cmd[MAXRUNS], t;
+	int to[2], from[2], r, st;
+	char c = 'p', pidbuf[32];
+	pid_t child, c2;
+
+	rs = mmap(NULL, sizeof *rs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rs == MAP_FAILED || pipe(to) != 0 || pipe(from) != 0)
+		die("setup");
+	if ((child = fork()) == 0)
+		remote_child(n, to[0], from[1]);
+	snprintf(pidbuf, sizeof pidbuf, "%d", (int)child);
+	if (write(to[1], &c, 1) != 1 || read(from[0], &c, 1) != 1)	/* warm up */
+		die("child");
+	for (r = 0; r < runs; r++) {
+		atomic_store(&rs->reset, 1);
+		usleep(5000);
+		if (write(to[1], &c, 1) != 1 || read(from[0], &c, 1) != 1)
+			die("child");
+		self[r] = atomic_load(&rs->self);
+		s_self[r] = stall_since_reset();
+
+		atomic_store(&rs->reset, 1);
+		usleep(5000);
+		t = now_ns();
+		if (plock_ctl(child, PROCLOCK, 0, NULL) != 0)
+			die("plock_ctl");
+		ctl[r] = now_ns() - t;
+		s_ctl[r] = stall_since_reset();
+		if (plock_ctl(child, UNLOCK, 0, NULL) != 0)
+			die("plock_ctl UNLOCK");
+
+		atomic_store(&rs->reset, 1);
+		usleep(5000);
+		t = now_ns();
+		if ((c2 = fork()) == 0) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 1);
+			execl(cplock, cplock, "lock", "proc", pidbuf, (char *)NULL);
+			_exit(127);
+		}
+		if (waitpid(c2, &st, 0) != c2 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			die("cplock lock");
+		cmd[r] = now_ns() - t;
+		s_cmd[r] = stall_since_reset();
+		if (plock_ctl(child, UNLOCK, 0, NULL) != 0)
+			die("plock_ctl UNLOCK");
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
+	printf("remote %zu %d self %lld ctl %lld cplock %lld stall_self %lld stall_ctl %lld "
+	       "stall_cplock %lld\n", n, runs, median(self, runs), median(ctl, runs), median(cmd, runs),
+	       median(s_self, runs), median(s_ctl, runs), median(s_cmd, runs));
+}
+
 int main(int argc, char **argv)
 {
 	long a = argc > 2 ? strtol(argv[2], NULL, 0) : 0;
@@ -270,7 +406,8 @@ int main(int argc, char **argv)
 
 	pg = sysconf(_SC_PAGESIZE);
 	if (runs < 1 || runs > MAXRUNS || a <= 0) {
-		fprintf(stderr, "usage: bench heap|datlock|maps|einval|count N [RUNS]\n");
+		fprintf(stderr, "usage: bench heap|datlock|maps|einval|count N [RUNS]\n"
+				"       bench remote N RUNS CPLOCK\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -284,6 +421,8 @@ int main(int argc, char **argv)
 		einval(a);
 	else if (strcmp(argv[1], "count") == 0)
 		count((size_t)a);
+	else if (strcmp(argv[1], "remote") == 0 && argc > 4)
+		remote((size_t)a, runs, argv[4]);
 	else
 		return 2;
 	return 0;

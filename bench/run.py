@@ -92,6 +92,14 @@ def main():
                      f"{r['smaps'] / n / 1000:.2f} us", f"{r['maps'] / n / 1000:.2f} us",
                      "-", "-", ""))
 
+    cplock = os.path.join(os.path.dirname(os.path.abspath(B)), "cplock")
+    for n in (1000, 10000):
+        r = kv(run(f"{B}/bench", "remote", str(n), str(RUNS), cplock))
+        row(f"cplock lock proc, {n} mappings, vs the process's own plock", r["cplock"], r["self"], 2)
+        row(f"  plock_ctl(pid, PROCLOCK) alone, {n} mappings, vs its own", r["ctl"], r["self"])
+        row(f"  worst stall of a running thread, cplock vs its own plock", r["stall_cplock"],
+            r["stall_self"], 2)
+
     c = float(run(f"{B}/bench", "einval", "2000000")[2])
     absolute("EINVAL path, C plock()", c, 50, "ns")
     g = statistics.median(float(run(f"{B}/gobench", "einval", "1000000")[2]) for _ in range(3))
