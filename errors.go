@@ -44,7 +44,9 @@ const (
 	ReasonPtrace      Reason = 12 // EPERM: the kernel refused to let the caller trace the process
 	ReasonUnsupported Reason = 13 // ENOSYS: locking another process is not supported on this architecture
 	ReasonSystem      Reason = 14 // Error.Err from the kernel, none of the above
-	numReasons               = 15
+	ReasonSeccomp     Reason = 15 // EPERM: the process's seccomp filter forbids a call the lock needs
+	ReasonExec        Reason = 16 // ESRCH: the process executed a new program during the call
+	numReasons               = 17
 )
 
 // String returns the C library's name of r without its prefix, in lower
@@ -106,7 +108,8 @@ type Error struct {
 	Unrestored uint64
 
 	cause  ptraceCause // ReasonPtrace: why
-	detail int         // ReasonPtrace: the tracer's pid, or Yama's ptrace_scope
+	detail int         // ReasonPtrace: the tracer's pid, or Yama's ptrace_scope;
+	// ReasonSeccomp: the forbidden system call's number, or -1 (unreadable filter)
 }
 
 func (e *Error) Error() string {
@@ -176,6 +179,19 @@ func (e *Error) hint() string {
 		return "the kernel refused to let this process trace it: " + ptraceHint(e.cause, e.detail)
 	case ReasonUnsupported:
 		return "locking another process is not supported on " + runtime.GOARCH + " yet"
+	case ReasonSeccomp:
+		if e.detail < 0 {
+			return e.subject() + " runs under a seccomp filter, which only CAP_SYS_ADMIN may " +
+				"read, so nothing was done: run as root, or, if you know the filter allows " +
+				"mlock2, mlock, munlock, mlockall and munlockall, pass SeccompUnchecked " +
+				"(cplock --seccomp-unchecked); a filter that kills on them kills the process"
+		}
+		return "the process's seccomp filter forbids " + syscallName(e.detail) +
+			", which the lock needs; nothing was done (a sandbox such as systemd's " +
+			"SystemCallFilter=~@memlock: allow @memlock for it)"
+	case ReasonExec:
+		return e.subject() + " executed a new program meanwhile, which ended every lock " +
+			"of the old one; lock it again"
 	}
 	return ""
 }
@@ -191,8 +207,8 @@ func ptraceHint(cause ptraceCause, detail int) string {
 	case ptraceExiting:
 		return "it is exiting"
 	case ptraceTraced:
-		return fmt.Sprintf("process %d traces it already (a debugger, strace?): "+
-			"detach that first", detail)
+		return fmt.Sprintf("process %d traces it (or one of its threads) already (a "+
+			"debugger, strace?): detach that first", detail)
 	case ptraceOtherUser:
 		return "it runs as another user (or group), and tracing it needs CAP_SYS_PTRACE: " +
 			"run as that user, or as root (sudo), or grant CAP_SYS_PTRACE " +

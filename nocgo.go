@@ -38,10 +38,15 @@ func LockProcess(pid int, op Op) error { return ErrNoCgo }
 // UnlockProcess returns ErrNoCgo.
 func UnlockProcess(pid int) error { return ErrNoCgo }
 
+// LockProcessFlags returns ErrNoCgo.
+func LockProcessFlags(pid int, op Op, flags ProcessFlags) error { return ErrNoCgo }
+
 // StartLocked returns ErrNoCgo and starts nothing.
 func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error { return ErrNoCgo }
 
 func lockf(fd int, cmd LockfCmd, length int64) error { return ErrNoCgo }
+
+func syscallName(nr int) string { return fmt.Sprintf("syscall %d", nr) }
 
 func reasonName(r Reason) string { return fmt.Sprintf("Reason(%d)", int(r)) }
 

@@ -77,3 +77,12 @@ func (s Classes) String() string {
 	}
 	return strings.Join(parts, "+")
 }
+
+// ProcessFlags change how LockProcessFlags treats another process.
+type ProcessFlags int
+
+// SeccompUnchecked goes on with a process whose seccomp filter the caller
+// cannot read (reading it needs CAP_SYS_ADMIN) as if the filter allowed the
+// lock's system calls, instead of failing with ReasonSeccomp. A filter that
+// kills on mlock2 then kills the process. It is PLOCK_SECCOMP_UNCHECKED.
+const SeccompUnchecked ProcessFlags = 4

@@ -134,6 +134,9 @@ func refusal(pid int, why *C.struct_plock_reason) *Error {
 	return e
 }
 
+// syscallName is plock_syscall_name.
+func syscallName(nr int) string { return C.GoString(C.plock_syscall_name(C.int(nr))) }
+
 // reasonName is plock_why_name.
 func reasonName(r Reason) string { return C.GoString(C.plock_why_name(C.int(r))) }
 

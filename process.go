@@ -11,6 +11,7 @@ import (
 	"debug/buildinfo"
 	"errors"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -31,15 +32,23 @@ import (
 // with ENOMEM. Another process has no Plock state: op locks the classes it
 // names that are not locked yet. A failure changes nothing in pid, and the
 // error says why and what would make the call succeed.
-func LockProcess(pid int, op Op) error {
+//
+// A system call that pid's seccomp filter forbids is never made: the error
+// then has ReasonSeccomp. A filter that the caller may not read (that needs
+// CAP_SYS_ADMIN) is refused the same way; LockProcessFlags with
+// SeccompUnchecked goes on regardless.
+func LockProcess(pid int, op Op) error { return LockProcessFlags(pid, op, 0) }
+
+// LockProcessFlags is LockProcess with flags.
+func LockProcessFlags(pid int, op Op, flags ProcessFlags) error {
 	if pid <= 0 {
 		return reasonlessError(op, pid, syscall.ESRCH)
 	}
-	var flags C.int
+	f := C.int(flags & SeccompUnchecked)
 	if op != Unlock && goProgram(pid) {
-		flags = strictFuture
+		f |= strictFuture
 	}
-	why := ctl(pid, op, flags)
+	why := ctl(pid, op, f)
 	if why.err == 0 {
 		return nil
 	}
@@ -74,10 +83,21 @@ func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Ptrace = true
+	// Until its entry point the child dies with us, never by the SIGTRAP
+	// of its exec (PLOCK_AT_ENTRY in <plock.h>); the C library sets both
+	// back before the program runs.
+	if cmd.SysProcAttr.Pdeathsig == 0 {
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	}
 	// The child's tracer is the thread that starts it, and every ptrace
-	// request must come from that thread.
+	// request must come from that thread (and the parent-death signal
+	// comes when that thread ends).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if !signal.Ignored(syscall.SIGTRAP) {
+		signal.Ignore(syscall.SIGTRAP)
+		defer signal.Reset(syscall.SIGTRAP)
+	}
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, syscall.EPERM) {
 			// Was it the child's PTRACE_TRACEME, or execve's own EPERM?

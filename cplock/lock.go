@@ -1,20 +1,23 @@
 package main
 
 import (
-	"github.com/cplock/plock/internal/bytesize"
-
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/cplock/plock"
+	"github.com/cplock/plock/internal/bytesize"
 )
 
 // cmdLock is "cplock lock OP PID".
 func cmdLock(args []string, stdout io.Writer) error {
 	fs := newFlags("lock")
+	unchecked := fs.Bool("seccomp-unchecked", false, "")
 	pos, err := parseFlags("lock", fs, args, true)
 	if err == errHelp {
 		fmt.Fprint(stdout, helpText("lock"))
@@ -37,7 +40,7 @@ func cmdLock(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := plock.LockProcess(pid, op); err != nil {
+	if err := whole(func() error { return plock.LockProcessFlags(pid, op, flags(*unchecked)) }); err != nil {
 		return failf("cannot lock process %d%s: %v", pid, comm(pid), err)
 	}
 	st, err := plock.StatusOf(pid)
@@ -57,6 +60,7 @@ func cmdLock(args []string, stdout io.Writer) error {
 // cmdUnlock is "cplock unlock PID".
 func cmdUnlock(args []string, stdout io.Writer) error {
 	fs := newFlags("unlock")
+	unchecked := fs.Bool("seccomp-unchecked", false, "")
 	pos, err := parseFlags("unlock", fs, args, true)
 	if err == errHelp {
 		fmt.Fprint(stdout, helpText("unlock"))
@@ -72,7 +76,9 @@ func cmdUnlock(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := plock.UnlockProcess(pid); err != nil {
+	if err := whole(func() error {
+		return plock.LockProcessFlags(pid, plock.Unlock, flags(*unchecked))
+	}); err != nil {
 		return failf("cannot unlock process %d%s: %v", pid, comm(pid), err)
 	}
 	vmlck := ""
@@ -81,6 +87,35 @@ func cmdUnlock(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "process %d%s: unlocked%s\n", pid, comm(pid), vmlck)
 	return nil
+}
+
+// flags are the plock.ProcessFlags of --seccomp-unchecked.
+func flags(unchecked bool) plock.ProcessFlags {
+	if unchecked {
+		return plock.SeccompUnchecked
+	}
+	return 0
+}
+
+// whole runs f, which works inside another process, with SIGINT, SIGTERM
+// and SIGHUP held back, so that the process is whole again before cplock
+// may die; a signal that came meanwhile then kills cplock, as it would have
+// at once.
+func whole(f func() error) error {
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	err := f()
+	signal.Stop(sigs)
+	select {
+	case s := <-sigs:
+		signal.Reset(s)
+		sig := s.(syscall.Signal)
+		_ = syscall.Kill(os.Getpid(), sig)
+		time.Sleep(time.Second) // the signal's default action ends cplock
+		os.Exit(128 + int(sig))
+	default:
+	}
+	return err
 }
 
 func parsePID(cmd, s string) (int, error) {

@@ -349,6 +349,50 @@ func TestLockRefusedBySeccomp(t *testing.T) {
 	}
 }
 
+// A process whose seccomp filter kills (or traps, or fails) the mlock
+// family, as systemd's SystemCallFilter=~@memlock does: lock and unlock say
+// that the filter forbids mlock2 and make no call in it (it lives, nothing
+// is locked). As uid 65534, without CAP_SYS_ADMIN, the filter cannot be
+// read: refused for that, unless --seccomp-unchecked.
+func TestLockForbiddenBySeccomp(t *testing.T) {
+	needRoot(t)
+	for _, action := range []string{"kill", "trap", "errno"} {
+		t.Run(action, func(t *testing.T) {
+			tg := startTarget(t, "fifo", noptraceBin, "--deny-memlock="+action)
+			waitIn(t, tg.pid, int(syscall.SYS_READ))
+			pid := strconv.Itoa(tg.pid)
+			for _, args := range [][]string{{"lock", "proc", pid}, {"unlock", pid}} {
+				r := runCmd(t, nil, cplockBin, args...)
+				r.expect(t, 1, "operation not permitted",
+					"the process's seccomp filter forbids mlock2", "nothing was done")
+				if k := vmlck(t, tg.pid); k != 0 {
+					t.Errorf("VmLck %d after a refused %s", k, args[0])
+				}
+			}
+			tg.feed(t)
+			tg.expectExit0(t)
+		})
+	}
+	t.Run("unreadable", func(t *testing.T) {
+		a := unprivArgs("8388608:8388608", "")
+		tg := startTarget(t, "fifo", append(append([]string{"prlimit"}, a[:len(a)-1]...),
+			noptraceBin, "--deny-memlock=errno")...)
+		waitIn(t, tg.pid, int(syscall.SYS_READ))
+		pid := strconv.Itoa(tg.pid)
+		r := unprivileged(t, "8388608:8388608", cplockBin, "lock", "text", pid)
+		r.expect(t, 1, "runs under a seccomp filter, which only CAP_SYS_ADMIN may read",
+			"--seccomp-unchecked")
+		// Unchecked, the call is made: this filter fails it with EPERM.
+		r = unprivileged(t, "8388608:8388608", cplockBin, "lock", "--seccomp-unchecked", "text", pid)
+		r.expect(t, 1, "operation not permitted")
+		if k := vmlck(t, tg.pid); k != 0 {
+			t.Errorf("VmLck %d after a refused lock", k)
+		}
+		tg.feed(t)
+		tg.expectExit0(t)
+	})
+}
+
 // A pure Go program that runs is locked and unlocked too.
 func TestLockGoProgram(t *testing.T) {
 	needRoot(t)

@@ -466,8 +466,10 @@ func TestGoConstants(t *testing.T) {
 		"ReasonZeroLimit": "PLOCK_WHY_ZEROLIMIT", "ReasonLimit": "PLOCK_WHY_LIMIT",
 		"ReasonNoMem": "PLOCK_WHY_NOMEM", "ReasonNoProc": "PLOCK_WHY_NOPROC", "ReasonGone": "PLOCK_WHY_GONE",
 		"ReasonPtrace": "PLOCK_WHY_PTRACE", "ReasonUnsupported": "PLOCK_WHY_UNSUPPORTED",
-		"ReasonSystem": "PLOCK_WHY_SYSTEM", "numReasons": "PLOCK_WHY_NREASON",
-		"ptraceUnknown": "PLOCK_PTRACE_UNKNOWN", "ptraceSelf": "PLOCK_PTRACE_SELF",
+		"ReasonSystem": "PLOCK_WHY_SYSTEM", "ReasonSeccomp": "PLOCK_WHY_SECCOMP",
+		"ReasonExec": "PLOCK_WHY_EXEC", "numReasons": "PLOCK_WHY_NREASON",
+		"SeccompUnchecked": "PLOCK_SECCOMP_UNCHECKED",
+		"ptraceUnknown":    "PLOCK_PTRACE_UNKNOWN", "ptraceSelf": "PLOCK_PTRACE_SELF",
 		"ptraceKthread": "PLOCK_PTRACE_KTHREAD", "ptraceExiting": "PLOCK_PTRACE_EXITING",
 		"ptraceTraced": "PLOCK_PTRACE_TRACED", "ptraceOtherUser": "PLOCK_PTRACE_OTHER_USER",
 		"ptraceCaps": "PLOCK_PTRACE_CAPS", "ptraceNodump": "PLOCK_PTRACE_NODUMP",
@@ -486,7 +488,7 @@ func TestGoConstants(t *testing.T) {
 	}
 	assert.Equal(t, uint64(plock.Unlimited), uint64(macroInt(t, a, "PLOCK_UNLIMITED")))
 	// Every macro of the families the Go package mirrors has its constant.
-	family := regexp.MustCompile(`^(PLOCK_(SEG|PROT|WHY|PTRACE|REASON)_[A-Z_]+|PLOCK_STRICT_FUTURE|PLOCK_AT_ENTRY|[A-Z]*LOCK)$`)
+	family := regexp.MustCompile(`^(PLOCK_(SEG|PROT|WHY|PTRACE|REASON)_[A-Z_]+|PLOCK_STRICT_FUTURE|PLOCK_AT_ENTRY|PLOCK_SECCOMP_UNCHECKED|[A-Z]*LOCK)$`)
 	for name := range a.Macros {
 		if family.MatchString(name) && !covered[name] && name != "PLOCK_UNLIMITED" {
 			t.Errorf("%s of <plock.h> has no Go constant", name)
