@@ -95,10 +95,15 @@
 // LockProcess(pid, op) gives a running process op's locks, UnlockProcess(pid)
 // removes them, and StartLocked starts a command locked from its entry
 // point. Linux has no call that locks another process's memory, so the C
-// library stops the process with ptrace, makes it execute the mlock2 and
-// mlockall calls itself, and lets it go as it was: a thread blocked in read,
-// nanosleep or a futex sees no EINTR. That needs the permission to trace it;
-// the error says which is missing. A Go target gets the rule above.
+// library stops one thread of the process with ptrace (the others run on),
+// makes it execute the mlock2 and mlockall calls itself, and lets it go as
+// after a SIGSTOP/SIGCONT pair: a call it was blocked in returns what it
+// returns after such a pair (read, nanosleep and futex waits restart). Its
+// registers, signal mask and memory are as they were, even if the caller
+// is killed mid-call; an rseq critical section is aborted as the kernel
+// would; a call the process's seccomp filter forbids is never made
+// (ReasonSeccomp). That needs the permission to trace it; the error says
+// which is missing. A Go target gets the rule above.
 //
 // # lockf
 //

@@ -7,8 +7,8 @@ Usage:
 
 	cplock status [-v] [--json] [PID]
 	cplock run [--allow-unlocked] [--pid-file FILE] --lock OP -- COMMAND [ARG...]
-	cplock lock OP PID
-	cplock unlock PID
+	cplock lock [--seccomp-unchecked] OP PID
+	cplock unlock [--seccomp-unchecked] PID
 	cplock check [--bytes N]
 	cplock help [COMMAND]
 
@@ -90,6 +90,10 @@ decides it, by libplock's classification of the program's mappings. That
 needs no privilege beyond starting the program: a process may trace its
 own child (unless kernel.yama.ptrace_scope is 3).
 
+If cplock is killed before the program's first instruction (SIGKILL, the
+OOM killer), the kernel kills the program with it: it never runs, locked
+or not. Once it runs, killing cplock leaves it running.
+
 If the lock fails (the user lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is too
 low), cplock says why and how much would have to be locked, kills the
 program before it runs, and exits with status 1. The same if the program
@@ -121,24 +125,59 @@ Flags:
 
 Usage:
 
-	cplock lock OP PID
+	cplock lock [--seccomp-unchecked] OP PID
 
 Lock applies plock(OP)'s locks to process PID while it runs: the mappings
 that plock(OP) would lock if the process called it itself (OP as for run).
-The process keeps running exactly as before: a thread blocked in a system
-call (read, nanosleep, a futex wait) sees no EINTR and loses no data, its
-registers and signal mask are as they were, and nothing of cplock stays
-attached. A process stopped by SIGSTOP stays stopped.
-
-How: Linux has no system call that locks another process's memory. Cplock
-stops every thread of the process with ptrace(2), makes one of them execute
-mlock2() and mlockall() itself, restores it and detaches. The locks count
-against the process's own RLIMIT_MEMLOCK and CAP_IPC_LOCK, not cplock's;
-a Go program is refused a data lock under a finite limit without
+Classes that are locked already are left as they are. The locks count
+against the process's own RLIMIT_MEMLOCK and CAP_IPC_LOCK, not cplock's; a
+Go program is refused a data lock under a finite limit without
 CAP_IPC_LOCK, as by run. A failure changes nothing in the process: cplock
 says why (its RLIMIT_MEMLOCK, and how far to raise it with prlimit --pid)
-and exits with status 1. Classes that are locked already are left as they
-are.
+and exits with status 1.
+
+How: Linux has no system call that locks another process's memory, so one
+thread of the process, the worker, executes mlock2() and mlockall() for
+cplock, through ptrace(2). The worker is a thread asleep in a system call
+if there is one, and never the main thread of a process with threads; the
+other threads run on, untouched. The process keeps running exactly as
+before:
+
+  - The worker is stopped as SIGSTOP stops a thread, and comes back as
+    after SIGCONT: a system call it was blocked in returns what it returns
+    after a SIGSTOP/SIGCONT pair. Most are restarted: read, recv, accept,
+    connect, poll, ppoll, select, pselect, futex waits, nanosleep,
+    clock_nanosleep, sigsuspend, pause, msgrcv, waitid, wait4, flock and
+    fcntl F_SETLKW; those with a timeout keep their deadline (select,
+    pselect and ppoll, which Linux restarts with the time left, also count
+    the time stopped). A few Linux interrupts with EINTR even for a stop
+    signal, and so here: epoll_wait, epoll_pwait, sigtimedwait, semop,
+    semtimedop, and a read on a socket with SO_RCVTIMEO.
+  - Its registers, signal mask and pending signals are as they were. An
+    rseq critical section (per-CPU code: tcmalloc, librseq) that the stop
+    interrupted is aborted to its abort handler, as the kernel does when it
+    preempts the thread.
+  - A signal that comes meanwhile is delivered as it would have been. A
+    process stopped by SIGSTOP stays stopped.
+  - Nothing is written to the program's memory. The injected code lives in
+    the unused tail of its [vdso] mapping (a private copy of that page).
+  - A system call that the process's seccomp filter would not allow is
+    never made: cplock reads the filter first (that needs CAP_SYS_ADMIN)
+    and, if it forbids one of the calls, says "the process's seccomp
+    filter forbids mlock2" (say) and changes nothing. A process with a
+    filter that cplock may not read (Seccomp: 2 in its /proc/PID/status,
+    cplock without CAP_SYS_ADMIN) is refused the same way, unless
+    --seccomp-unchecked: then a filter that kills on mlock2 kills it.
+  - SIGINT, SIGTERM and SIGHUP sent to cplock wait until the process is
+    whole again; then cplock dies of the signal. If cplock is killed
+    (SIGKILL, the OOM killer) at any instant, the process runs on
+    correctly: the worker finishes the system call in flight, if any, and
+    puts its own registers back by itself. At most the locks of that call
+    remain: cplock status shows them, cplock unlock removes them.
+  - If the process executes a new program meanwhile, cplock says so and
+    exits with status 1: the locks ended with the old program. A process
+    whose main thread has exited (pthread_exit) is locked through a thread
+    that lives.
 
 Permission is what the kernel asks to trace the process:
 
@@ -151,21 +190,28 @@ Permission is what the kernel asks to trace the process:
     descendants, so another process needs CAP_SYS_PTRACE, or
     sysctl kernel.yama.ptrace_scope=0; 2 needs CAP_SYS_PTRACE always;
     3 refuses everyone until the next boot;
-  - no other tracer (a debugger, strace) attached, and no seccomp
-    filter in cplock's way (a container may need --cap-add SYS_PTRACE).
+  - no other tracer (a debugger, strace) attached to any of its threads,
+    and no seccomp filter in cplock's way (a container may need
+    --cap-add SYS_PTRACE).
 
-When the kernel refuses, cplock says which of these it was and what to do.
-Linux on x86-64 only, for now; elsewhere lock says it is not supported.
+When the kernel refuses, cplock says which of these it was and what to do
+(for a tracer: its process ID). Linux on x86-64 only, for now; elsewhere
+lock says it is not supported.
+
+Flags:
+
+	--seccomp-unchecked   lock a process whose seccomp filter cplock cannot
+	                      read, as if the filter allowed the calls
 
 # unlock
 
 Usage:
 
-	cplock unlock PID
+	cplock unlock [--seccomp-unchecked] PID
 
 Unlock removes every lock of process PID, as the process's own
 munlockall() would (it ends its MCL_FUTURE too), whoever made them. It
-works and needs the permission as lock does.
+works, promises and needs what lock does.
 
 # check
 
