@@ -265,6 +265,7 @@ func runBlocker(name string, wake wakeBy, disturb func(int, *outcome) error) (o 
 		default:
 			cmd.Process.Kill()
 			<-exited
+			removeIPC(dir)
 		}
 		if o.err != nil && stderr.Len() > 0 {
 			o.err = fmt.Errorf("%w; blocker's stderr: %s", o.err, stderr.String())
@@ -375,6 +376,27 @@ func sampleHeld(pid int) func() time.Duration {
 	return func() time.Duration {
 		close(stop)
 		return <-total
+	}
+}
+
+// removeIPC removes the SysV object that a blocker killed before its end
+// names in DIR/ipc (one that ends removes its own).
+func removeIPC(dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, "ipc"))
+	if err != nil {
+		return
+	}
+	var kind string
+	var id uintptr
+	if _, err := fmt.Sscan(string(b), &kind, &id); err != nil {
+		return
+	}
+	const ipcRMID = 0
+	switch kind {
+	case "sem":
+		syscall.Syscall(syscall.SYS_SEMCTL, id, 0, ipcRMID)
+	case "msg":
+		syscall.Syscall(syscall.SYS_MSGCTL, id, ipcRMID, 0)
 	}
 }
 

@@ -29,6 +29,9 @@
  *	none	the call's own timeout, TIMEOUT_MS (the "-timeout" calls,
  *		nanosleep, clock_nanosleep, recv with SO_RCVTIMEO, semtimedop)
  *
+ * A SysV semaphore set or message queue is named in DIR/ipc ("sem ID" or
+ * "msg ID"), and removed once the call returned.
+ *
  * Exit 2: bad usage; 3: the setup failed.
  */
 #define _GNU_SOURCE
@@ -259,6 +262,18 @@ static void block_usr1(void)
 	sigaddset(&s, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &s, NULL) != 0)
 		fail("sigprocmask");
+}
+
+/*
+ * SysV objects outlive their process: DIR/ipc names ours, for the test to
+ * remove if it has to kill us before we do.
+ */
+static void note_ipc(const char *kind, int id)
+{
+	FILE *f = fopen("ipc", "w");
+
+	if (f == NULL || fprintf(f, "%s %d\n", kind, id) < 0 || fclose(f) != 0)
+		fail("ipc");
 }
 
 static void fd_data(const char *what, int got)
@@ -656,6 +671,7 @@ static long do_semop(int go, long *nr, int timeout)
 		semid = semget(IPC_PRIVATE, 1, 0600);
 		if (semid < 0)
 			fail("semget");
+		note_ipc("sem", semid);
 		if (!timeout)
 			helper(NULL, sem_post);
 		return 0;
@@ -688,6 +704,7 @@ CALL(msgrcv)
 		msqid = msgget(IPC_PRIVATE, 0600);
 		if (msqid < 0)
 			fail("msgget");
+		note_ipc("msg", msqid);
 		helper(NULL, msg_send);
 		return 0;
 	}
