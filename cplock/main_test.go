@@ -33,6 +33,7 @@ var (
 	legacyBin    string // examples/legacy.c, with the shim's sources
 	targetBin    string // testdata/target.c, dynamically linked
 	targetStatic string // testdata/target.c, statically linked
+	blockerBin   string // testdata/blocker.c: blocks in one system call
 	goTarget     string // testdata/govmlck, CGO_ENABLED=0
 	noptraceBin  string // ../testdata/noptrace.c: a command under a seccomp filter
 	goTool       string
@@ -73,6 +74,7 @@ func setup() (int, error) {
 	legacyBin = filepath.Join(dir, "legacy")
 	targetBin = filepath.Join(dir, "target")
 	targetStatic = filepath.Join(dir, "target-static")
+	blockerBin = filepath.Join(dir, "blocker")
 	goTarget = filepath.Join(dir, "gotarget")
 	noptraceBin = filepath.Join(dir, "noptrace")
 	goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
@@ -89,9 +91,10 @@ func setup() (int, error) {
 			append(shim, "-lpthread")...),
 		{"cc", "-pthread", "-o", targetBin, "testdata/target.c"},
 		{"cc", "-pthread", "-static", "-o", targetStatic, "testdata/target.c"},
+		{"cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", blockerBin, "testdata/blocker.c"},
 		{"cc", "-Wall", "-Werror", "-o", noptraceBin, "../testdata/noptrace.c"},
 		{"cp", os.Args[0], selfBin},
-		{"chmod", "0755", cplockBin, legacyBin, targetBin, targetStatic, selfBin, noptraceBin},
+		{"chmod", "0755", cplockBin, legacyBin, targetBin, targetStatic, blockerBin, selfBin, noptraceBin},
 	}
 	gobuild := exec.Command(goTool, "build", "-o", goTarget, "./testdata/govmlck")
 	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0")
