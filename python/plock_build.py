@@ -1,4 +1,4 @@
-"""A PEP 517 build backend for the plock package, standard library only.
+"""A PEP 517 build backend for plock-linux (import plock_linux), standard library only.
 
 pip builds a package in an isolated environment holding the backend's
 requirements; with setuptools that means a download, and there may be no
@@ -7,7 +7,7 @@ its wheel (PEP 427) and sdist (PEP 517/625) itself, with zipfile, tarfile,
 hashlib and base64, and needs nothing: ``pip install ./python`` works
 offline.
 
-The wheel also carries plock/_origin.py, naming the source checkout the
+The wheel also carries plock_linux/_origin.py, naming the source checkout the
 wheel was built from when it is one (this directory's parent has
 include/plock.h), so that an installed package finds build/libplock.so of
 that checkout when libplock itself is not installed.
@@ -22,7 +22,11 @@ import tarfile
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAME = "plock"
+# The distribution is plock-linux (the name plock is an unrelated Plone
+# installer's on the Package Index); its wheel and sdist file names and its
+# package directory spell it plock_linux.
+DIST = "plock-linux"
+NAME = "plock_linux"
 VERSION = "0.1.0"
 TAG = "py3-none-any"
 DIST_INFO = "%s-%s.dist-info" % (NAME, VERSION)
@@ -54,7 +58,7 @@ def _metadata() -> str:
         "Classifier: Operating System :: POSIX :: Linux\n"
         "Classifier: Programming Language :: Python :: 3\n"
         "Description-Content-Type: text/markdown\n"
-        "\n%s" % (NAME, VERSION, readme))
+        "\n%s" % (DIST, VERSION, readme))
 
 
 def _origin() -> bytes:
@@ -127,7 +131,7 @@ def build_editable(wheel_directory, config_settings=None, metadata_directory=Non
 
 
 def build_sdist(sdist_directory, config_settings=None) -> str:
-    """Write plock-VERSION.tar.gz into sdist_directory; return its name."""
+    """Write plock_linux-VERSION.tar.gz into sdist_directory; return its name."""
     base = "%s-%s" % (NAME, VERSION)
     name = base + ".tar.gz"
     pkg_info = _metadata().encode()

@@ -12,7 +12,7 @@ import time
 import unittest
 
 import pltest
-import plock
+import plock_linux
 
 
 class OtherProcesses(unittest.TestCase):
@@ -24,31 +24,31 @@ class OtherProcesses(unittest.TestCase):
         self.addCleanup(p.stdout.close)
         self.addCleanup(p.stdin.close)
         self.assertEqual(p.stdout.readline(), "ready\n")
-        st = plock.status(p.pid)
+        st = plock_linux.status(p.pid)
         self.assertEqual(st.state, -1)
         self.assertEqual(st.future, -1)
         self.assertEqual(st.vmlck, pltest.vmlck(p.pid))
-        segs = plock.segments(p.pid)
+        segs = plock_linux.segments(p.pid)
         oracle = pltest.smaps(p.pid)
         self.assertEqual([(s.start, s.end) for s in segs], [(m.start, m.end) for m in oracle])
         exe = os.path.realpath(sys.executable)
-        text = [s for s in segs if s.seg_class == plock.SEG_TEXT]
+        text = [s for s in segs if s.seg_class == plock_linux.SEG_TEXT]
         self.assertTrue(text)
         self.assertTrue(all(s.path == exe and s.class_name == "text" for s in text), text)
 
     def test_no_such_process(self):
         p = subprocess.Popen(["true"])
         p.wait()  # reaped: its pid names no process (until reused)
-        for call in (plock.status, plock.segments):
+        for call in (plock_linux.status, plock_linux.segments):
             with self.assertRaises(ProcessLookupError) as cm:
                 call(p.pid)
             self.assertEqual(cm.exception.errno, errno.ESRCH)
 
     def test_segments_of_self(self):
-        segs = plock.segments()
+        segs = plock_linux.segments()
         self.assertEqual([(s.start, s.end) for s in segs],
                          [(m.start, m.end) for m in pltest.smaps()])
-        self.assertEqual(plock.segment_class_name(99), "?")
+        self.assertEqual(plock_linux.segment_class_name(99), "?")
 
 
 def run_python(code, env, python=sys.executable, cwd=None):
@@ -65,7 +65,7 @@ class Loading(unittest.TestCase):
     def test_the_checkout_build_tree(self):
         env = self.base_env()
         env["PYTHONPATH"] = pltest.PYTHON_DIR
-        p = run_python("import plock; print(plock.LIBRARY)", env)
+        p = run_python("import plock_linux; print(plock_linux.LIBRARY)", env)
         self.assertEqual(p.returncode, 0, p.stderr)
         # An installed libplock.so.0 comes first; without one, the checkout's.
         if p.stdout.strip() != "libplock.so.0":
@@ -74,33 +74,33 @@ class Loading(unittest.TestCase):
     def test_plock_library_that_does_not_load(self):
         env = self.base_env()
         env.update(PYTHONPATH=pltest.PYTHON_DIR, PLOCK_LIBRARY="/nonexistent/libplock.so")
-        p = run_python("import plock", env)
+        p = run_python("import plock_linux", env)
         self.assertNotEqual(p.returncode, 0)
-        self.assertIn("ImportError: plock: cannot load $PLOCK_LIBRARY=/nonexistent/libplock.so", p.stderr)
+        self.assertIn("ImportError: plock_linux: cannot load $PLOCK_LIBRARY=/nonexistent/libplock.so", p.stderr)
 
     def test_no_library_names_make_install(self):
         """A copy of the package outside any checkout, no libplock installed."""
         d = tempfile.mkdtemp(prefix="plock-nolib-")
         self.addCleanup(shutil.rmtree, d)
-        shutil.copytree(os.path.join(pltest.PYTHON_DIR, "plock"), os.path.join(d, "plock"))
+        shutil.copytree(os.path.join(pltest.PYTHON_DIR, "plock_linux"), os.path.join(d, "plock_linux"))
         env = self.base_env()
         env["PYTHONPATH"] = d
-        p = run_python("import plock", env)
+        p = run_python("import plock_linux", env)
         if p.returncode == 0:
             self.skipTest("libplock is installed on this system")
-        self.assertIn("ImportError: plock: libplock is not installed", p.stderr)
+        self.assertIn("ImportError: plock_linux: libplock is not installed", p.stderr)
         self.assertIn("make && sudo make install", p.stderr)
 
 
 class Help(unittest.TestCase):
     def test_help_reads_well(self):
-        text = pydoc.render_doc(plock, renderer=pydoc.plaintext)
+        text = pydoc.render_doc(plock_linux, renderer=pydoc.plaintext)
         for want in ("System V plock() for Linux Python", "plock(op: int) -> None",
-                     "install() -> bool", "segments(pid: int = 0) -> list[plock.Segment]",
+                     "install() -> bool", "segments(pid: int = 0) -> list[plock_linux.Segment]",
                      "PermissionError (EPERM)", "class Status"):
             self.assertIn(want, text)
-        for name in plock.__all__:
-            obj = getattr(plock, name)
+        for name in plock_linux.__all__:
+            obj = getattr(plock_linux, name)
             if callable(obj):
                 self.assertTrue(obj.__doc__ and obj.__doc__.strip(), name)
 
@@ -122,9 +122,9 @@ class Venv(unittest.TestCase):
         p = subprocess.run([py, "-m", "pip", "install", "./python"], cwd=pltest.REPO, env=env,
                            capture_output=True, text=True, timeout=300)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        code = ("import os, plock; print(plock.__file__); print(plock.LIBRARY); "
-                "plock.plock(plock.PROCLOCK); print(plock.state(), plock.status().vmlck > 0); "
-                "plock.install(); os.plock(os.UNLOCK); print(plock.state())")
+        code = ("import os, plock_linux; print(plock_linux.__file__); print(plock_linux.LIBRARY); "
+                "plock_linux.plock(plock_linux.PROCLOCK); print(plock_linux.state(), plock_linux.status().vmlck > 0); "
+                "plock_linux.install(); os.plock(os.UNLOCK); print(plock_linux.state())")
         built = os.path.join(pltest.REPO, "build", "libplock.so")
         for extra in ({"PLOCK_LIBRARY": built}, {}):
             with self.subTest(env=extra):
@@ -134,7 +134,7 @@ class Venv(unittest.TestCase):
                 self.assertTrue(where.startswith(os.path.join(venv, "lib")), where)
                 if extra or lib != "libplock.so.0":  # no libplock installed: the checkout's
                     self.assertEqual(lib, built)
-                self.assertEqual(locked, "%d True" % (plock.TXTLOCK | plock.DATLOCK))
+                self.assertEqual(locked, "%d True" % (plock_linux.TXTLOCK | plock_linux.DATLOCK))
                 self.assertEqual(unlocked, "0")
 
 

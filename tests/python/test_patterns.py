@@ -12,7 +12,7 @@ import textwrap
 import unittest
 
 import pltest
-import plock
+import plock_linux
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -29,12 +29,12 @@ class TutorialPatterns(unittest.TestCase):
     def test_text_lock(self):
         """lock_text_segment.py: TXTLOCK locks the executable's text."""
         def child():
-            plock.plock(plock.TXTLOCK)
+            plock_linux.plock(plock_linux.TXTLOCK)
             exe = os.path.realpath("/proc/self/exe")
             text = [m for m in pltest.smaps() if m.path == exe and "w" not in m.perms]
-            return plock.state(), pltest.vmlck(), plock.status().vmlck, exe, text
+            return plock_linux.state(), pltest.vmlck(), plock_linux.status().vmlck, exe, text
         st, vmlck, status_vmlck, exe, text = pltest.in_child(child)
-        self.assertEqual(st, plock.TXTLOCK)
+        self.assertEqual(st, plock_linux.TXTLOCK)
         self.assertGreater(vmlck, 0)
         self.assertGreater(status_vmlck, 0)
         self.assertEqual(exe, os.path.realpath(sys.executable))
@@ -48,7 +48,7 @@ class TutorialPatterns(unittest.TestCase):
         n = 1000000
 
         def child():
-            plock.plock(plock.DATLOCK)
+            plock_linux.plock(plock_linux.DATLOCK)
             before = pltest.vmlck()
             large_list = [0] * n
             after = pltest.vmlck()
@@ -56,10 +56,10 @@ class TutorialPatterns(unittest.TestCase):
             # refcount, type, size, then ob_item), every one written by [0]*n.
             items = ctypes.c_void_p.from_address(id(large_list) + 3 * ctypes.sizeof(ctypes.c_void_p)).value
             where = [m for m in pltest.smaps() if m.start <= items < m.end]
-            segs = [s for s in plock.segments() if s.start <= items < s.end]
-            return plock.state(), before, after, where, segs, len(large_list)
+            segs = [s for s in plock_linux.segments() if s.start <= items < s.end]
+            return plock_linux.state(), before, after, where, segs, len(large_list)
         st, before, after, where, segs, length = pltest.in_child(child)
-        self.assertEqual(st, plock.DATLOCK)
+        self.assertEqual(st, plock_linux.DATLOCK)
         self.assertEqual(length, n)
         array = n * ctypes.sizeof(ctypes.c_void_p)
         self.assertGreaterEqual(after - before, array - array % PAGE,
@@ -68,21 +68,21 @@ class TutorialPatterns(unittest.TestCase):
         self.assertIn("lo", where[0].vmflags, where[0])
         self.assertGreaterEqual(where[0].locked, array - array % PAGE)
         self.assertEqual(len(segs), 1)
-        self.assertEqual(segs[0].seg_class, plock.SEG_DATA)
+        self.assertEqual(segs[0].seg_class, plock_linux.SEG_DATA)
         self.assertEqual(segs[0].locked, 1)
         self.assertEqual(segs[0].class_name, "data")
 
     def test_unlock(self):
         """unlock_segments.py: lock text and data, then UNLOCK releases all."""
         def child():
-            plock.plock(plock.PROCLOCK)
-            locked = plock.state(), pltest.vmlck()
-            plock.plock(plock.UNLOCK)
+            plock_linux.plock(plock_linux.PROCLOCK)
+            locked = plock_linux.state(), pltest.vmlck()
+            plock_linux.plock(plock_linux.UNLOCK)
             exe = os.path.realpath("/proc/self/exe")
             still = [m for m in pltest.smaps() if "lo" in m.vmflags]
-            return locked, plock.state(), pltest.vmlck(), still, exe
+            return locked, plock_linux.state(), pltest.vmlck(), still, exe
         (st1, vm1), st2, vm2, still, exe = pltest.in_child(child)
-        self.assertEqual(st1, plock.TXTLOCK | plock.DATLOCK)
+        self.assertEqual(st1, plock_linux.TXTLOCK | plock_linux.DATLOCK)
         self.assertGreater(vm1, 0)
         self.assertEqual(st2, 0)
         self.assertEqual(vm2, 0)
@@ -91,22 +91,22 @@ class TutorialPatterns(unittest.TestCase):
     def test_einval_second_lock(self):
         """A class locked already: EINVAL, exactly OSError, nothing changes."""
         def child():
-            plock.plock(plock.PROCLOCK)
+            plock_linux.plock(plock_linux.PROCLOCK)
             vm = pltest.vmlck()
             out = []
-            for op in (plock.PROCLOCK, plock.TXTLOCK, plock.DATLOCK):
+            for op in (plock_linux.PROCLOCK, plock_linux.TXTLOCK, plock_linux.DATLOCK):
                 try:
-                    plock.plock(op)
+                    plock_linux.plock(op)
                     out.append(None)
                 except OSError as e:
                     out.append((type(e), e.errno, e.strerror, e.args, e.reason, e.need))
-            return out, vm, plock.state()
+            return out, vm, plock_linux.state()
         out, vm, st = pltest.in_child(child)
         for got in out:
             self.assertEqual(got, (OSError, errno.EINVAL, os.strerror(errno.EINVAL),
                                    (errno.EINVAL, os.strerror(errno.EINVAL)), "locked", 0))
         self.assertGreater(vm, 0)
-        self.assertEqual(st, plock.TXTLOCK | plock.DATLOCK)
+        self.assertEqual(st, plock_linux.TXTLOCK | plock_linux.DATLOCK)
 
     def test_einval_unlock_nothing(self):
         """UNLOCK with nothing locked: EINVAL; and values that are no op."""
@@ -114,15 +114,15 @@ class TutorialPatterns(unittest.TestCase):
             out = []
             # TXTLOCK | DATLOCK, as the tutorial writes it, is no operation:
             # PROCLOCK is the op for both.
-            for op in (plock.UNLOCK, plock.TXTLOCK | plock.DATLOCK, 3, -1):
+            for op in (plock_linux.UNLOCK, plock_linux.TXTLOCK | plock_linux.DATLOCK, 3, -1):
                 try:
-                    plock.plock(op)
+                    plock_linux.plock(op)
                     out.append((op, None))
                 except OSError as e:
                     out.append((op, type(e), e.errno, e.reason))
-            return out, plock.state(), pltest.vmlck()
+            return out, plock_linux.state(), pltest.vmlck()
         out, st, vm = pltest.in_child(child)
-        self.assertEqual(out[0], (plock.UNLOCK, OSError, errno.EINVAL, "nothing"))
+        self.assertEqual(out[0], (plock_linux.UNLOCK, OSError, errno.EINVAL, "nothing"))
         for op in (6, 3, -1):
             self.assertIn((op, OSError, errno.EINVAL, "badop"), out)
         self.assertEqual((st, vm), (0, 0))
@@ -130,34 +130,34 @@ class TutorialPatterns(unittest.TestCase):
     def test_forked_child_starts_unlocked(self):
         """Locks are not inherited across fork (SVID)."""
         def child():
-            plock.plock(plock.PROCLOCK)
-            inner = pltest.in_child(lambda: (plock.state(), pltest.vmlck(), plock.status().future,
+            plock_linux.plock(plock_linux.PROCLOCK)
+            inner = pltest.in_child(lambda: (plock_linux.state(), pltest.vmlck(), plock_linux.status().future,
                                              [m for m in pltest.smaps() if "lo" in m.vmflags]))
-            return inner, plock.state(), pltest.vmlck()
+            return inner, plock_linux.state(), pltest.vmlck()
         (cst, cvm, cfuture, clocked), pst, pvm = pltest.in_child(child)
         self.assertEqual((cst, cvm, cfuture, clocked), (0, 0, 0, []))
-        self.assertEqual(pst, plock.TXTLOCK | plock.DATLOCK)
+        self.assertEqual(pst, plock_linux.TXTLOCK | plock_linux.DATLOCK)
         self.assertGreater(pvm, 0)
 
     def test_install_then_os_plock(self):
         """check_support.py and realtime_application.py, unchanged, after
-        plock.install()."""
+        plock_linux.install()."""
         def child():
             had = hasattr(os, "plock")
-            installed = plock.install()
+            installed = plock_linux.install()
             support = hasattr(os, "plock") and all(
                 hasattr(os, c) for c in ("UNLOCK", "PROCLOCK", "TXTLOCK", "DATLOCK"))
             os.plock(os.PROCLOCK)
-            locked = os.plock is plock.plock, plock.state(), pltest.vmlck()
+            locked = os.plock is plock_linux.plock, plock_linux.state(), pltest.vmlck()
             buffer = bytearray(1024 * 512)  # the tutorial's working buffer
             os.plock(os.UNLOCK)
-            return had, installed, support, locked, plock.state(), len(buffer), plock.install()
+            return had, installed, support, locked, plock_linux.state(), len(buffer), plock_linux.install()
         had, installed, support, (same, st, vm), st2, n, again = pltest.in_child(child)
         self.assertFalse(had, "this Python has os.plock already: install() must be a no-op")
         self.assertTrue(installed)
         self.assertTrue(support)
         self.assertTrue(same)
-        self.assertEqual(st, plock.TXTLOCK | plock.DATLOCK)
+        self.assertEqual(st, plock_linux.TXTLOCK | plock_linux.DATLOCK)
         self.assertGreater(vm, 0)
         self.assertEqual(st2, 0)
         self.assertEqual(n, 512 * 1024)
@@ -171,8 +171,8 @@ class TutorialPatterns(unittest.TestCase):
                 return "native"
             os.plock = native
             os.PROCLOCK = "native"
-            return plock.install(), os.plock is native, os.PROCLOCK, os.DATSHLIBLOCK
-        self.assertEqual(pltest.in_child(child), (False, True, "native", plock.DATSHLIBLOCK))
+            return plock_linux.install(), os.plock is native, os.PROCLOCK, os.DATSHLIBLOCK
+        self.assertEqual(pltest.in_child(child), (False, True, "native", plock_linux.DATSHLIBLOCK))
 
 
 def world_readable_python():
@@ -191,7 +191,7 @@ def world_readable_python():
 
 UNPRIV_SCRIPT = textwrap.dedent("""\
     import os, sys
-    import plock
+    import plock_linux
     out = []
 
     def realtime_task():
@@ -200,7 +200,7 @@ UNPRIV_SCRIPT = textwrap.dedent("""\
 
     if sys.argv[1] == "fallback":
         # realtime_application.py, as the tutorial wrote it for os.plock.
-        plock.install()
+        plock_linux.install()
         try:
             os.plock(os.PROCLOCK)
             out.append("locked")
@@ -213,11 +213,11 @@ UNPRIV_SCRIPT = textwrap.dedent("""\
             realtime_task()
     for op in sys.argv[2:]:
         try:
-            plock.plock(getattr(plock, op))
+            plock_linux.plock(getattr(plock_linux, op))
             out.append("%s ok" % op)
         except OSError as e:
             out.append("%s %s %s %s %d" % (op, type(e).__name__, e.errno, e.reason, e.need))
-    out.append("state %d vmlck %d" % (plock.state(), plock.status().vmlck))
+    out.append("state %d vmlck %d" % (plock_linux.state(), plock_linux.status().vmlck))
     print("\\n".join(out))
     """)
 
@@ -232,7 +232,7 @@ class Unprivileged(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="plock-py-")
         self.addCleanup(shutil.rmtree, self.dir)
         os.chmod(self.dir, 0o755)
-        shutil.copytree(os.path.join(pltest.PYTHON_DIR, "plock"), os.path.join(self.dir, "plock"),
+        shutil.copytree(os.path.join(pltest.PYTHON_DIR, "plock_linux"), os.path.join(self.dir, "plock_linux"),
                         ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy(os.path.realpath(pltest.LIBRARY), os.path.join(self.dir, "libplock.so"))
         with open(os.path.join(self.dir, "unpriv.py"), "w") as f:

@@ -5,15 +5,15 @@ on Linux it does not, and code written for it fails with AttributeError.
 This package calls libplock, the C library that implements plock() on
 Linux on top of mlock(2), and offers the same call::
 
-    import plock
-    plock.plock(plock.PROCLOCK)     # text and data locked
-    ...                             # work that must not be paged out
-    plock.plock(plock.UNLOCK)
+    import plock_linux
+    plock_linux.plock(plock_linux.PROCLOCK)     # text and data locked
+    ...                                         # work that must not be paged out
+    plock_linux.plock(plock_linux.UNLOCK)
 
 or, for code written for ``os.plock``, unchanged::
 
-    import plock
-    plock.install()                 # os.plock and os.PROCLOCK ... when absent
+    import plock_linux
+    plock_linux.install()           # os.plock and os.PROCLOCK ... when absent
     os.plock(os.PROCLOCK)
 
 ``plock(op)`` raises what ``os.plock`` raises: ``OSError(errno,

@@ -114,9 +114,9 @@ def load() -> tuple[ctypes.CDLL, str]:
             return _open(explicit), explicit
         except OSError as e:
             raise ImportError(
-                "plock: cannot load $%s=%s: %s (unset it to use the installed "
+                "plock_linux: cannot load $%s=%s: %s (unset it to use the installed "
                 "libplock, or point it at build/libplock.so after make)" % (ENV, explicit, e),
-                name="plock", path=explicit) from e
+                name="plock_linux", path=explicit) from e
     tried = []
     for name in (SONAME, ctypes.util.find_library("plock")):
         if not name or name in tried:
@@ -132,13 +132,13 @@ def load() -> tuple[ctypes.CDLL, str]:
         try:
             return _open(str(built)), str(built)
         except OSError as e:
-            raise ImportError("plock: cannot load %s: %s (run make in the checkout)"
-                              % (built, e), name="plock", path=str(built)) from e
+            raise ImportError("plock_linux: cannot load %s: %s (run make in the checkout)"
+                              % (built, e), name="plock_linux", path=str(built)) from e
     raise ImportError(
-        "plock: libplock is not installed: no %s (tried %s). Build and install the C "
+        "plock_linux: libplock is not installed: no %s (tried %s). Build and install the C "
         "library with `make && sudo make install` (then `sudo ldconfig`), or set "
         "%s=/path/to/plock/build/libplock.so after `make`."
-        % (SONAME, ", ".join(tried), ENV), name="plock")
+        % (SONAME, ", ".join(tried), ENV), name="plock_linux")
 
 
 def _prototypes(lib: ctypes.CDLL) -> None:
