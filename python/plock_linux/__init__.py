@@ -32,7 +32,10 @@ libplock.so.0, else as build/libplock.so of the source checkout the
 package was installed from; see plock(3) for the C interface.
 """
 import ctypes
+import operator
 import os
+import sys
+import warnings
 from dataclasses import dataclass
 
 from . import _ffi
@@ -86,12 +89,69 @@ def _error(err: int) -> OSError:
     return OSError(err, os.strerror(err))
 
 
-def plock(op: int) -> None:
+# The range of a C int, which is what plock() takes.
+_INT_BITS = 8 * ctypes.sizeof(ctypes.c_int)
+_INT_MIN, _INT_MAX = -(1 << (_INT_BITS - 1)), (1 << (_INT_BITS - 1)) - 1
+
+
+def _c_int(op) -> int:
+    """op converted as CPython converts the argument of os.plock(op, /).
+
+    Argument Clinic declares it ``op: int``, a C int: the object's
+    __index__ (an int or bool as it is), TypeError for anything that has
+    none (str, float, None, Decimal), OverflowError outside C int. Python
+    3.9 did it differently: a float was refused with its own message, and an
+    object with __int__ but no __index__ was taken, with a DeprecationWarning.
+    """
+    if sys.version_info < (3, 10) and not isinstance(op, int):
+        op = _c_int_39(op)
+    value = operator.index(op)
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise OverflowError("Python int too large to convert to C int")
+    return value
+
+
+def _c_int_39(op):
+    # Python 3.9's clinic int converter: a float check, then
+    # _PyLong_FromNbIndexOrNbInt (Objects/longobject.c), whose messages name
+    # the type by its C name ("decimal.Decimal"), as operator.index's do.
+    if isinstance(op, float):
+        raise TypeError("integer argument expected, got float")
+    kind = type(op)
+    if hasattr(kind, "__index__"):
+        return op
+    try:
+        operator.index(op)
+    except TypeError as e:  # "'NAME' object cannot be interpreted as an integer"
+        name = str(e)[1:].rsplit("' object cannot", 1)[0]
+    if not hasattr(kind, "__int__"):
+        raise TypeError("an integer is required (got type %s)" % name)
+    value = kind.__int__(op)  # _PyLong_FromNbInt, then the warning
+    if type(value) is not int:
+        if not isinstance(value, int):
+            raise TypeError("__int__ returned non-int (type %s)" % type(value).__name__)
+        warnings.warn("__int__ returned non-int (type %s).  The ability to return an "
+                      "instance of a strict subclass of int is deprecated, and may be "
+                      "removed in a future version of Python." % type(value).__name__,
+                      DeprecationWarning, stacklevel=4)
+    warnings.warn("an integer is required (got type %s).  Implicit conversion to integers "
+                  "using __int__ is deprecated, and may be removed in a future version of "
+                  "Python." % name, DeprecationWarning, stacklevel=4)
+    return value
+
+
+def plock(op: int, /) -> None:
     """Lock or unlock the process's text and/or data in memory: plock(op).
 
     op is one of UNLOCK, PROCLOCK, TXTLOCK, DATLOCK, SHLIBLOCK,
-    PROCSHLIBLOCK, TXTSHLIBLOCK, DATSHLIBLOCK. Returns None; raises what
-    os.plock raises, OSError(errno, strerror):
+    PROCSHLIBLOCK, TXTSHLIBLOCK, DATSHLIBLOCK. It is taken exactly as
+    os.plock(op, /) takes it: one positional int (a bool is an int, True
+    is PROCLOCK); a str, float, None or any other object without
+    __index__ raises TypeError, an int outside C int OverflowError, and a
+    keyword TypeError. In none of these cases is anything locked or
+    unlocked: 2**32 + 1 is no PROCLOCK.
+
+    Returns None; raises what os.plock raises, OSError(errno, strerror):
 
     - PermissionError (EPERM): RLIMIT_MEMLOCK is 0 and the process lacks
       CAP_IPC_LOCK;
@@ -106,8 +166,9 @@ def plock(op: int) -> None:
     RLIMIT_MEMLOCK must allow for the call to succeed (0 unless a limit or
     memory was the reason).
     """
+    op = _c_int(op)
     why = _ffi.Reason()
-    if _ffi.lib.plock_ctl(0, int(op), 0, ctypes.byref(why)) == 0:
+    if _ffi.lib.plock_ctl(0, op, 0, ctypes.byref(why)) == 0:
         return None
     err = ctypes.get_errno() or why.err
     e = _error(err)

@@ -95,7 +95,7 @@ class Loading(unittest.TestCase):
 class Help(unittest.TestCase):
     def test_help_reads_well(self):
         text = pydoc.render_doc(plock_linux, renderer=pydoc.plaintext)
-        for want in ("System V plock() for Linux Python", "plock(op: int) -> None",
+        for want in ("System V plock() for Linux Python", "plock(op: int, /) -> None",
                      "install() -> bool", "segments(pid: int = 0) -> list[plock_linux.Segment]",
                      "PermissionError (EPERM)", "class Status"):
             self.assertIn(want, text)
