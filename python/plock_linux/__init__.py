@@ -26,10 +26,9 @@ carries why, as libplock decided it: ``e.reason`` ("locked", "nothing",
 allow for the call to succeed (0 where no limit is involved).
 
 ``state()``, ``status()`` and ``segments()`` show what is locked and what
-limits locking; ``LIBRARY`` is the libplock this package loaded. The
-library is found through $PLOCK_LIBRARY, else as the installed
-libplock.so.0, else as build/libplock.so of the source checkout the
-package was installed from; see plock(3) for the C interface.
+limits locking; ``LIBRARY`` is the libplock this package loaded: the one
+inside the package (pip compiles it into the wheel), or the file that
+$PLOCK_LIBRARY names; see plock(3) for the C interface.
 """
 import ctypes
 import operator
@@ -49,7 +48,8 @@ __all__ = [
     "Segment", "Status", "LIBRARY",
 ]
 
-#: The libplock this package loaded (a path, or the soname).
+#: The libplock this package loaded: the path of the one inside the package,
+#: or $PLOCK_LIBRARY.
 LIBRARY: str = _ffi.LIBRARY
 
 # The operations of <sys/lock.h>.

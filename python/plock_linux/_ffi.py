@@ -1,19 +1,21 @@
 """Loading libplock and the ctypes mirrors of <plock.h>.
 
-Everything that depends on the C library's binary interface is here: where
-the library is found, the function prototypes, and one ctypes.Structure per
+Everything that depends on the C library's binary interface is here: which
+library is loaded, the function prototypes, and one ctypes.Structure per
 struct of <plock.h>, field for field (tests/python/test_layout.py compares
 each with the header through a C compiler).
 """
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
+import types
 from pathlib import Path
 
 SONAME = "libplock.so.0"
 ENV = "PLOCK_LIBRARY"
+#: The libplock inside the package: the build backend compiles it there.
+BUNDLED = Path(__file__).resolve().parent / SONAME
 
 
 class Segment(ctypes.Structure):
@@ -74,39 +76,18 @@ class Reason(ctypes.Structure):
 STRUCTS = {"plock_segment": Segment, "plock_status": Status, "plock_reason": Reason}
 
 
-def _checkout_library() -> Path | None:
-    """build/libplock.so of the source checkout this package came from.
-
-    That is the checkout the wheel was built from (recorded by the build
-    backend in plock/_origin.py), or, for a package imported straight from
-    a checkout's python/ directory, the directory above it.
-    """
-    roots = []
-    try:
-        from . import _origin  # written into the wheel by plock_build
-        roots.append(Path(_origin.CHECKOUT))
-    except ImportError:
-        pass
-    roots.append(Path(__file__).resolve().parent.parent.parent)
-    for root in roots:
-        lib = root / "build" / "libplock.so"
-        if (root / "include" / "plock.h").is_file() and lib.exists():
-            return lib
-    return None
-
-
 def _open(path: str) -> ctypes.CDLL:
     return ctypes.CDLL(path, use_errno=True)
 
 
 def load() -> tuple[ctypes.CDLL, str]:
-    """Opens libplock; returns the library and the name it was opened by.
+    """Opens libplock; returns the library and the path it was opened by.
 
-    In order: the file named by $PLOCK_LIBRARY (and nothing else when it is
-    set), the installed library by its soname (libplock.so.0, as the dynamic
-    loader finds it: ld.so.cache, LD_LIBRARY_PATH, the default directories,
-    or what ctypes.util.find_library finds), then build/libplock.so of the
-    source checkout the package came from.
+    The library is the one inside the package (BUNDLED, compiled by the
+    build backend into the wheel), unless $PLOCK_LIBRARY names another:
+    then that file (or soname, as the dynamic loader finds it) and nothing
+    else. No other libplock is looked for: one installed on the system is
+    used only when PLOCK_LIBRARY names it.
     """
     explicit = os.environ.get(ENV)
     if explicit:
@@ -114,53 +95,50 @@ def load() -> tuple[ctypes.CDLL, str]:
             return _open(explicit), explicit
         except OSError as e:
             raise ImportError(
-                "plock_linux: cannot load $%s=%s: %s (unset it to use the installed "
-                "libplock, or point it at build/libplock.so after make)" % (ENV, explicit, e),
-                name="plock_linux", path=explicit) from e
-    tried = []
-    for name in (SONAME, ctypes.util.find_library("plock")):
-        if not name or name in tried:
-            continue
-        tried.append(name)
-        try:
-            return _open(name), name
-        except OSError:
-            pass
-    built = _checkout_library()
-    if built is not None:
-        tried.append(str(built))
-        try:
-            return _open(str(built)), str(built)
-        except OSError as e:
-            raise ImportError("plock_linux: cannot load %s: %s (run make in the checkout)"
-                              % (built, e), name="plock_linux", path=str(built)) from e
-    raise ImportError(
-        "plock_linux: libplock is not installed: no %s (tried %s). Build and install the C "
-        "library with `make && sudo make install` (then `sudo ldconfig`), or set "
-        "%s=/path/to/plock/build/libplock.so after `make`."
-        % (SONAME, ", ".join(tried), ENV), name="plock_linux")
+                "plock_linux: cannot load $%s=%s: %s (unset it to use the libplock inside "
+                "the package)" % (ENV, explicit, e), name="plock_linux", path=explicit) from e
+    if not BUNDLED.exists():
+        raise ImportError(
+            "plock_linux: no libplock inside the package (%s): this copy was not built by "
+            "its build backend (a source tree?). Install it with pip, which compiles libplock "
+            "into it: `pip install ./python` in a plock checkout, or pip install of the sdist "
+            "or a wheel; or set %s=/path/to/libplock.so.0 (build/libplock.so after `make` in "
+            "a checkout)." % (BUNDLED, ENV), name="plock_linux", path=str(BUNDLED))
+    try:
+        return _open(str(BUNDLED)), str(BUNDLED)
+    except OSError as e:
+        raise ImportError("plock_linux: cannot load %s: %s (reinstall the package)"
+                          % (BUNDLED, e), name="plock_linux", path=str(BUNDLED)) from e
 
 
-def _prototypes(lib: ctypes.CDLL) -> None:
-    c_int, c_size_t = ctypes.c_int, ctypes.c_size_t
-    lib.plock.argtypes = [c_int]
-    lib.plock.restype = c_int
-    lib.plock_state.argtypes = []
-    lib.plock_state.restype = c_int
-    lib.plock_segments.argtypes = [c_int, ctypes.POINTER(c_size_t)]
-    lib.plock_segments.restype = ctypes.POINTER(Segment)
-    lib.plock_segment_class_name.argtypes = [c_int]
-    lib.plock_segment_class_name.restype = ctypes.c_char_p
-    lib.plock_status.argtypes = [c_int, ctypes.POINTER(Status)]
-    lib.plock_status.restype = c_int
-    lib.plock_ctl.argtypes = [c_int, c_int, c_int, ctypes.POINTER(Reason)]
-    lib.plock_ctl.restype = c_int
-    lib.plock_why_name.argtypes = [c_int]
-    lib.plock_why_name.restype = ctypes.c_char_p
+# The functions of <plock.h> the package calls: name: (restype, argtypes).
+FUNCTIONS = {
+    "plock_ctl": (ctypes.c_int, [ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.POINTER(Reason)]),
+    "plock_state": (ctypes.c_int, []),
+    "plock_segments": (ctypes.POINTER(Segment), [ctypes.c_int, ctypes.POINTER(ctypes.c_size_t)]),
+    "plock_segment_class_name": (ctypes.c_char_p, [ctypes.c_int]),
+    "plock_status": (ctypes.c_int, [ctypes.c_int, ctypes.POINTER(Status)]),
+    "plock_why_name": (ctypes.c_char_p, [ctypes.c_int]),
+}
 
 
-lib, LIBRARY = load()
-_prototypes(lib)
+def bind(handle: ctypes.CDLL, path: str) -> types.SimpleNamespace:
+    """The FUNCTIONS of handle, with their prototypes; ImportError if it
+    lacks one (a library that is not libplock)."""
+    missing = [name for name in FUNCTIONS if not hasattr(handle, name)]
+    if missing:
+        raise ImportError("plock_linux: %s is not libplock: it has no %s"
+                          % (path, ", ".join(missing)), name="plock_linux", path=path)
+    functions = types.SimpleNamespace()
+    for name, (restype, argtypes) in FUNCTIONS.items():
+        f = getattr(handle, name)
+        f.restype, f.argtypes = restype, argtypes
+        setattr(functions, name, f)
+    return functions
+
+
+_handle, LIBRARY = load()
+lib = bind(_handle, LIBRARY)
 
 # free(3) of the C library libplock uses, for the block plock_segments returns.
 _libc = ctypes.CDLL(None)
