@@ -4,11 +4,8 @@ import ctypes
 import errno
 import os
 import shutil
-import stat
-import subprocess
 import sys
 import tempfile
-import textwrap
 import unittest
 
 import pltest
@@ -175,105 +172,21 @@ class TutorialPatterns(unittest.TestCase):
         self.assertEqual(pltest.in_child(child), (False, True, "native", plock_linux.DATSHLIBLOCK))
 
 
-def world_readable_python():
-    """An interpreter uid 65534 can run: this one unless a directory on its
-    path is closed to others (/root is, for pyenv), else /usr/bin/python3."""
-    for exe in (sys.executable, "/usr/bin/python3"):
-        path, ok = os.path.realpath(exe), True
-        while path != "/":
-            path = os.path.dirname(path)
-            if not os.stat(path).st_mode & stat.S_IXOTH:
-                ok = False
-        if ok and os.path.exists(exe):
-            return exe
-    raise AssertionError("no python3 that uid 65534 may run")
-
-
-UNPRIV_SCRIPT = textwrap.dedent("""\
-    import os, sys
-    import plock_linux
-    out = []
-
-    def realtime_task():
-        for i in range(10):
-            out.append("cycle %d" % i)
-
-    if sys.argv[1] == "fallback":
-        # realtime_application.py, as the tutorial wrote it for os.plock.
-        plock_linux.install()
-        try:
-            os.plock(os.PROCLOCK)
-            out.append("locked")
-            buffer = bytearray(1024 * 512)
-            realtime_task()
-            os.plock(os.UNLOCK)
-        except (AttributeError, PermissionError) as e:
-            out.append("fallback %s %d %s %d %s" % (type(e).__name__, e.errno, e.reason,
-                                                 e.need > 0, e.strerror))
-            realtime_task()
-    for op in sys.argv[2:]:
-        try:
-            plock_linux.plock(getattr(plock_linux, op))
-            out.append("%s ok" % op)
-        except OSError as e:
-            out.append("%s %s %s %s %d" % (op, type(e).__name__, e.errno, e.reason, e.need))
-    out.append("state %d vmlck %d" % (plock_linux.state(), plock_linux.status().vmlck))
-    print("\\n".join(out))
-    """)
-
-
-class Unprivileged(unittest.TestCase):
-    """uid 65534, no capabilities, a lowered RLIMIT_MEMLOCK: a copy of the
-    package and the library in a world-readable directory, run through
-    setpriv and prlimit."""
+class Unprivileged(pltest.UnprivilegedCases, unittest.TestCase):
+    """The cases of pltest.UnprivilegedCases on this tree's package: a copy
+    of it and of the library in a world-readable directory."""
 
     def setUp(self):
         require_root(self)
         self.dir = tempfile.mkdtemp(prefix="plock-py-")
         self.addCleanup(shutil.rmtree, self.dir)
-        os.chmod(self.dir, 0o755)
-        shutil.copytree(os.path.join(pltest.PYTHON_DIR, "plock_linux"), os.path.join(self.dir, "plock_linux"),
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(os.path.join(pltest.PYTHON_DIR, "plock_linux"),
+                        os.path.join(self.dir, "plock_linux"),
+                        ignore=shutil.ignore_patterns("__pycache__", "*.so*"))
         shutil.copy(os.path.realpath(pltest.LIBRARY), os.path.join(self.dir, "libplock.so"))
-        with open(os.path.join(self.dir, "unpriv.py"), "w") as f:
-            f.write(UNPRIV_SCRIPT)
-        for root, dirs, files in os.walk(self.dir):
-            for name in dirs + files:
-                os.chmod(os.path.join(root, name), 0o755)
-
-    def run_unpriv(self, memlock, *ops):
-        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": self.dir, "PYTHONDONTWRITEBYTECODE": "1",
-               "PLOCK_LIBRARY": os.path.join(self.dir, "libplock.so")}
-        cmd = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
-               "--inh-caps=-all", "--bounding-set=-all",
-               "prlimit", "--memlock=%d:%d" % (memlock, memlock),
-               world_readable_python(), os.path.join(self.dir, "unpriv.py")] + list(ops)
-        p = subprocess.run(cmd, env=env, cwd=self.dir, capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return p.stdout.splitlines()
-
-    def test_permission_error_and_fallback(self):
-        """RLIMIT_MEMLOCK 0 without CAP_IPC_LOCK: PermissionError (EPERM),
-        as os.plock raises it, and the tutorial's fall-back runs on."""
-        out = self.run_unpriv(0, "fallback", "TXTLOCK", "DATLOCK", "UNLOCK")
-        eperm = os.strerror(errno.EPERM)
-        self.assertEqual(out[:11], ["fallback PermissionError %d zerolimit 1 %s" % (errno.EPERM, eperm)]
-                         + ["cycle %d" % i for i in range(10)])
-        for line, op in zip(out[11:13], ("TXTLOCK", "DATLOCK")):
-            name, kind, err, reason, need = line.split()
-            self.assertEqual((name, kind, int(err), reason), (op, "PermissionError", errno.EPERM, "zerolimit"))
-            self.assertGreater(int(need), 0, line)
-        self.assertEqual(out[13:], ["UNLOCK OSError %d nothing 0" % errno.EINVAL, "state 0 vmlck 0"])
-
-    def test_enomem_over_the_limit(self):
-        """A limit too small for the lock: OSError ENOMEM (not a subclass),
-        with the bytes it would need; nothing is locked."""
-        limit = 64 * 1024
-        out = self.run_unpriv(limit, "-", "PROCLOCK", "UNLOCK")
-        op, kind, err, reason, need = out[0].split()
-        self.assertEqual((op, kind, int(err), reason), ("PROCLOCK", "OSError", errno.ENOMEM, "limit"))
-        self.assertGreater(int(need), limit)
-        self.assertEqual(out[1:], ["UNLOCK OSError %d nothing 0" % errno.EINVAL, "state 0 vmlck 0"])
+        self.python = pltest.world_readable_python()
+        self.want_library = os.path.join(self.dir, "libplock.so")
+        self.env = {"PYTHONPATH": self.dir, "PLOCK_LIBRARY": self.want_library}
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""The package as pip builds it, from a copy of this tree in which libplock
-was never built (no build/): the build backend's sdist and wheel, and the
-C compiler it needs."""
+"""The package as pip builds and installs it, from a copy of this tree in
+which libplock was never built (no build/): the build backend's sdist and
+wheel, the C compiler it needs, and fresh venvs with no index, no
+PLOCK_LIBRARY and no libplock on the dynamic loader's path, where the
+tutorial's patterns run as root and as uid 65534."""
 import base64
 import csv
+import ctypes
 import hashlib
 import io
 import json
@@ -13,11 +16,13 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import textwrap
 import unittest
 import zipfile
 
 import pltest
 import plock_build
+import plock_linux
 
 TIMEOUT = 300
 
@@ -236,6 +241,227 @@ class Backend(unittest.TestCase):
         self.assertIn("plock-linux: the C compiler failed (exit status 3) compiling libplock", p.stderr)
         self.assertIn("this compiler says no", p.stderr)
         self.assertEqual(os.listdir(out), [])
+
+
+# Run by a venv's python as root: the tutorial's patterns, each in a child
+# of its own, measured from /proc (the venv cannot import pltest: that
+# would put this tree's package on sys.path).
+PATTERNS = textwrap.dedent("""\
+    import ctypes, ctypes.util, json, os, sys
+
+    def loader():
+        # Before the import: the package's own library, once loaded, answers
+        # to its soname.
+        try:
+            ctypes.CDLL("libplock.so.0")
+            found = "libplock.so.0 loads"
+        except OSError:
+            found = None
+        return {"dlopen": found, "find_library": ctypes.util.find_library("plock")}
+
+    before_import = loader()
+    import plock_linux
+
+    def vmlck():
+        with open("/proc/self/status") as f:
+            return [int(l.split()[1]) * 1024 for l in f if l.startswith("VmLck:")][0]
+
+    def locked_maps():
+        out, cur = [], None
+        with open("/proc/self/smaps") as f:
+            for line in f:
+                first = line.split(None, 1)[0]
+                if "-" in first and not first.endswith(":"):
+                    cur = line.split(None, 5)
+                elif first == "VmFlags:" and "lo" in line.split()[1:]:
+                    out.append((cur[1], cur[5].strip() if len(cur) > 5 else ""))
+        return out
+
+    def in_child(fn):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                data = json.dumps(fn())
+            except BaseException as e:
+                data = json.dumps({"error": repr(e)})
+            os.write(w, data.encode())
+            os._exit(0)
+        os.close(w)
+        data = b""
+        while True:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            data += chunk
+        os.waitpid(pid, 0)
+        return json.loads(data)
+
+    def text():
+        plock_linux.plock(plock_linux.TXTLOCK)
+        exe = os.path.realpath(sys.executable)
+        return {"state": plock_linux.state(), "vmlck": vmlck(),
+                "text": [m for m in locked_maps() if m[1] == exe and "w" not in m[0]],
+                "other": [m for m in locked_maps() if m[1] != exe]}
+
+    def data():
+        plock_linux.plock(plock_linux.DATLOCK)
+        before = vmlck()
+        large_list = [0] * 1000000
+        return {"state": plock_linux.state(), "grew": vmlck() - before, "len": len(large_list),
+                "future": plock_linux.status().future}
+
+    def unlock():
+        plock_linux.plock(plock_linux.PROCLOCK)
+        locked = (plock_linux.state(), vmlck() > 0)
+        plock_linux.plock(plock_linux.UNLOCK)
+        return {"locked": locked, "state": plock_linux.state(), "vmlck": vmlck(),
+                "maps": locked_maps()}
+
+    def os_plock():
+        had = hasattr(os, "plock")
+        plock_linux.install()
+        os.plock(os.PROCLOCK)
+        locked = plock_linux.state()
+        os.plock(os.UNLOCK)
+        return {"had": had, "locked": locked, "state": plock_linux.state()}
+
+    print(json.dumps({"library": plock_linux.LIBRARY, "file": plock_linux.__file__,
+                      "env": os.environ.get("PLOCK_LIBRARY"),
+                      "loader": before_import, "text": in_child(text), "data": in_child(data),
+                      "unlock": in_child(unlock), "os_plock": in_child(os_plock)}))
+    """)
+
+
+class Venvs:
+    """Made once for the classes below: a clean copy of the tree; venv A
+    (this interpreter) with pip install ./python from that copy; the sdist
+    of that copy and, built from it by venv A's pip, a wheel; venv B (an
+    interpreter uid 65534 may run, in a directory open to all) with that
+    wheel installed. All offline."""
+
+    made = None
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="plock-venvs-")
+        self.tree = clean_copy(os.path.join(self.tmp, "tree"))
+        self.a = os.path.join(self.tmp, "venv-a")
+        self.check(run([sys.executable, "-m", "venv", self.a]), "venv A")
+        self.a_install = self.check(run([self.py(self.a), "-m", "pip", "install", "./python"],
+                                        cwd=self.tree), "pip install ./python")
+        sdists = os.path.join(self.tmp, "sdist")
+        os.mkdir(sdists)
+        p = self.check(hook(os.path.join(self.tree, "python"), "build_sdist", sdists), "build_sdist")
+        self.sdist = os.path.join(sdists, json.loads(p.stdout.splitlines()[-1]))
+        wheels = os.path.join(self.tmp, "wheels")
+        self.check(run([self.py(self.a), "-m", "pip", "wheel", "--no-deps", "-w", wheels, self.sdist],
+                       cwd=self.tmp), "pip wheel SDIST")
+        self.wheel = os.path.join(wheels, os.listdir(wheels)[0])
+        self.b = os.path.join(self.tmp, "venv-b")
+        self.check(run([pltest.world_readable_python(), "-m", "venv", self.b]), "venv B")
+        self.check(run([self.py(self.b), "-m", "pip", "install", self.wheel], cwd=self.tmp),
+                   "pip install WHEEL")
+        pltest.open_to_all(self.tmp)
+
+    @staticmethod
+    def py(venv):
+        return os.path.join(venv, "bin", "python")
+
+    @staticmethod
+    def check(p, what):
+        if p.returncode != 0:
+            raise AssertionError("%s failed (exit %d):\n%s%s" % (what, p.returncode, p.stdout, p.stderr))
+        return p
+
+    @classmethod
+    def get(cls):
+        if cls.made is None:
+            cls.made = cls()
+        return cls.made
+
+
+def tearDownModule():
+    if Venvs.made is not None:
+        shutil.rmtree(Venvs.made.tmp)
+
+
+def require_root(test):
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("needs root (CAP_IPC_LOCK, setpriv to uid 65534)")
+
+
+class FreshVenvs(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_root(cls)
+        cls.v = Venvs.get()
+
+    def patterns(self, venv):
+        """PATTERNS run by the venv's python, from /, in a clean environment."""
+        p = run([Venvs.py(venv), "-c", PATTERNS], cwd="/")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def bundled(self, venv):
+        p = run([Venvs.py(venv), "-c", "import sysconfig; print(sysconfig.get_path('platlib'))"], cwd="/")
+        return os.path.join(p.stdout.strip(), "plock_linux", "libplock.so.0")
+
+    def test_pip_install_of_the_checkout(self):
+        """pip install ./python in a tree where libplock was never built:
+        libplock compiled into the package; it locks and unlocks."""
+        self.assertIn("Successfully installed plock-linux-%s" % plock_build.VERSION, self.v.a_install.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.v.tree, "build")))
+        self.assertFalse(os.path.exists(os.path.join(self.v.tree, "python", "plock_linux", "libplock.so.0")),
+                         "pip install ./python left a library in the tree")
+        got = self.patterns(self.v.a)
+        self.assertEqual(got["library"], self.bundled(self.v.a))
+        self.assertTrue(got["file"].startswith(self.v.a + os.sep), got["file"])
+        self.assertEqual(got["unlock"]["locked"], [plock_linux.TXTLOCK | plock_linux.DATLOCK, True])
+        self.assertEqual(got["unlock"]["state"], 0)
+
+    def test_the_wheel_from_the_sdist_in_another_venv(self):
+        """The tutorial's patterns, as root, with the wheel's own libplock
+        and no other anywhere the loader looks."""
+        got = self.patterns(self.v.b)
+        self.assertEqual(got["library"], self.bundled(self.v.b))
+        self.assertTrue(got["file"].startswith(self.v.b + os.sep), got["file"])
+        self.assertIsNone(got["env"])
+        self.assertEqual(got["loader"], {"dlopen": None, "find_library": None},
+                         "a libplock is on the dynamic loader's path here: this test needs a "
+                         "machine without one (make uninstall)")
+        text = got["text"]
+        self.assertEqual(text["state"], plock_linux.TXTLOCK, text)
+        self.assertGreater(text["vmlck"], 0)
+        self.assertTrue(text["text"], "no locked text mapping of the interpreter")
+        self.assertEqual(text["other"], [], "TXTLOCK locked other mappings")
+        data = got["data"]
+        self.assertEqual((data["state"], data["len"], data["future"]), (plock_linux.DATLOCK, 1000000, 1))
+        array = 1000000 * ctypes.sizeof(ctypes.c_void_p)
+        self.assertGreaterEqual(data["grew"], array - array % os.sysconf("SC_PAGE_SIZE"))
+        unlock = got["unlock"]
+        self.assertEqual(unlock, {"locked": [plock_linux.TXTLOCK | plock_linux.DATLOCK, True],
+                                  "state": 0, "vmlck": 0, "maps": []})
+        self.assertEqual(got["os_plock"], {"had": False, "locked": plock_linux.TXTLOCK | plock_linux.DATLOCK,
+                                           "state": 0})
+
+
+class FreshVenvUnprivileged(pltest.UnprivilegedCases, unittest.TestCase):
+    """pltest.UnprivilegedCases (EPERM fall-back, ENOMEM) in venv B, as uid
+    65534: the wheel's libplock, nothing in the environment."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_root(cls)
+        cls.v = Venvs.get()
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="plock-unpriv-")
+        self.addCleanup(shutil.rmtree, self.dir)
+        self.python = Venvs.py(self.v.b)
+        self.env = {}
+        p = run([self.python, "-c", "import sysconfig; print(sysconfig.get_path('platlib'))"], cwd="/")
+        self.want_library = os.path.join(p.stdout.strip(), "plock_linux", "libplock.so.0")
 
 
 if __name__ == "__main__":
