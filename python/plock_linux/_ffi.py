@@ -137,8 +137,56 @@ def bind(handle: ctypes.CDLL, path: str) -> types.SimpleNamespace:
     return functions
 
 
-_handle, LIBRARY = load()
-lib = bind(_handle, LIBRARY)
+def _address(f) -> int:
+    return ctypes.cast(f, ctypes.c_void_p).value
+
+
+def _mapped_file(address: int) -> str:
+    """The file of /proc/self/maps that holds address ("?" if none)."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            fields = line.split(None, 5)
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            if lo <= address < hi:
+                return fields[5].strip() if len(fields) > 5 else "?"
+    return "?"
+
+
+def one_per_process(functions: types.SimpleNamespace, path: str) -> str:
+    """Makes functions call the process's own libplock where it has one.
+
+    plock's state belongs to the process. An interpreter linked with
+    libplock (CPython rebuilt against libplock.a for a native os.plock:
+    its executable exports plock, plock_ctl, plock_state, ...) or one that
+    preloaded it (LD_PRELOAD) keeps its state in that copy, and a second
+    copy loaded here would keep another: os.plock(PROCLOCK) and then
+    plock(PROCLOCK) would both succeed, state() would say 0. So when the
+    process's global symbols have a plock_ctl that is not the one of the
+    library loaded here, each function the process has is taken from it;
+    the others stay this library's (and their own calls of plock_state go
+    to the process's, as the dynamic loader binds them). Returns the file
+    that plock_ctl now comes from.
+    """
+    process = ctypes.CDLL(None, use_errno=True)
+    try:
+        theirs = process.plock_ctl
+    except AttributeError:
+        return path
+    if _address(theirs) == _address(functions.plock_ctl):
+        return path
+    for name, (restype, argtypes) in FUNCTIONS.items():
+        try:
+            f = getattr(process, name)
+        except AttributeError:
+            continue
+        f.restype, f.argtypes = restype, argtypes
+        setattr(functions, name, f)
+    return _mapped_file(_address(theirs))
+
+
+_handle, _path = load()
+lib = bind(_handle, _path)
+LIBRARY = one_per_process(lib, _path)
 
 # free(3) of the C library libplock uses, for the block plock_segments returns.
 _libc = ctypes.CDLL(None)

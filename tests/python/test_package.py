@@ -2,6 +2,7 @@
 errors, which libplock it loads and what it says when it cannot, help()."""
 import ctypes.util
 import errno
+import json
 import os
 import pydoc
 import shutil
@@ -55,9 +56,9 @@ def run_python(code, env, python=sys.executable, cwd=None):
                           capture_output=True, text=True, timeout=60)
 
 
-class Loading(unittest.TestCase):
-    """Which libplock the package loads: the one inside it, else only what
-    PLOCK_LIBRARY names (tests/python/test_wheel.py installs real wheels)."""
+class Copies:
+    """A TestCase mixin: the environment without a libplock, and copies of
+    the package as a wheel installs it."""
 
     def base_env(self):
         return {k: v for k, v in os.environ.items()
@@ -73,6 +74,11 @@ class Loading(unittest.TestCase):
         if library:
             shutil.copy(library, os.path.join(d, "plock_linux", "libplock.so.0"))
         return d
+
+
+class Loading(Copies, unittest.TestCase):
+    """Which libplock the package loads: the one inside it, else only what
+    PLOCK_LIBRARY names (tests/python/test_wheel.py installs real wheels)."""
 
     def test_the_library_inside_the_package(self):
         d = self.package_copy(os.path.realpath(pltest.LIBRARY))
@@ -117,6 +123,93 @@ class Loading(unittest.TestCase):
                       % os.path.join(d, "plock_linux", "libplock.so.0"), p.stderr)
         self.assertIn("pip install ./python", p.stderr)
         self.assertIn("PLOCK_LIBRARY=", p.stderr)
+
+
+# Run in a process that has a libplock of its own: the C plock() that a
+# native os.plock calls locks, then the package must see that state.
+SHARED_STATE = """\
+import ctypes, json
+c = ctypes.CDLL(None)
+c.plock(1)  # PROCLOCK, as os.plock(1) of a rebuilt CPython calls it
+import plock_linux
+out = {"library": plock_linux.LIBRARY, "state": plock_linux.state(),
+       "status": plock_linux.status().state}
+try:
+    plock_linux.plock(plock_linux.PROCLOCK)
+    out["again"] = "ok"
+except OSError as e:
+    out["again"] = [e.errno, e.reason]
+plock_linux.plock(plock_linux.UNLOCK)
+out["after"] = [c.plock_state(), plock_linux.state()]
+print(json.dumps(out))
+"""
+
+
+class OneLibplockPerProcess(Copies, unittest.TestCase):
+    """A process that has a libplock already keeps one plock state: the
+    package calls that libplock, not the one inside it."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root (CAP_IPC_LOCK)")
+        self.pkg = self.package_copy(os.path.realpath(pltest.LIBRARY))
+
+    def check_shared(self, cmd, env, library):
+        p = subprocess.run(cmd + ["-c", SHARED_STATE], env=env, cwd=self.pkg, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        both = plock_linux.TXTLOCK | plock_linux.DATLOCK
+        self.assertEqual(out, {"library": library, "state": both, "status": both,
+                               "again": [errno.EINVAL, "locked"], "after": [0, 0]})
+
+    def test_plain_interpreter_has_none(self):
+        p = run_python("import ctypes; print(hasattr(ctypes.CDLL(None), 'plock_ctl'))", self.base_env())
+        self.assertEqual(p.stdout, "False\n", p.stderr)
+
+    def test_an_interpreter_linked_with_libplock(self):
+        """Python's own main linked with libplock.a and --export-dynamic,
+        as CPython is when configure finds plock(): its executable exports
+        plock, plock_ctl, plock_state but not plock_status or
+        plock_segments."""
+        import sysconfig
+        cfg = sysconfig.get_config_var
+        include = sysconfig.get_paths()["include"]
+        self.assertTrue(os.path.exists(os.path.join(include, "Python.h")),
+                        "needs Python's C headers (Debian: python3-dev) in %s" % include)
+        liba = os.path.join(os.path.dirname(os.path.realpath(pltest.LIBRARY)), "libplock.a")
+        self.assertTrue(os.path.exists(liba), "%s: run make" % liba)
+        src, exe = os.path.join(self.pkg, "main.c"), os.path.join(self.pkg, "python-with-plock")
+        with open(src, "w") as f:
+            f.write("#include <Python.h>\n#include <sys/lock.h>\n"
+                    "int (*const os_plock)(int) = plock; /* posixmodule.c's reference */\n"
+                    "int main(int argc, char **argv) { return Py_BytesMain(argc, argv); }\n")
+        libdirs = [d for d in (cfg("LIBDIR"), cfg("LIBPL")) if d]
+        cmd = ([os.environ.get("CC", "cc"), "-std=c11", "-Wall", "-Wextra", "-Werror",
+                "-I", os.path.join(pltest.REPO, "include"), "-I", include, "-Wl,--export-dynamic",
+                "-o", exe, src, liba] + ["-L" + d for d in libdirs] + ["-Wl,-rpath," + d for d in libdirs]
+               + ["-lpython" + cfg("LDVERSION")] + (cfg("LIBS") or "").split()
+               + (cfg("SYSLIBS") or "").split() + ["-lpthread"])
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, " ".join(cmd) + "\n" + p.stderr)
+        nm = subprocess.run(["nm", "-D", "--defined-only", exe], capture_output=True, text=True).stdout
+        self.assertIn(" T plock_ctl\n", nm)
+        self.assertNotIn(" T plock_status\n", nm)
+        env = dict(self.base_env(), PYTHONPATH=self.pkg, PYTHONHOME=sys.base_prefix)
+        self.check_shared([exe], env, exe)
+
+    def test_a_preloaded_libplock(self):
+        preload = os.path.join(self.pkg, "preloaded-libplock.so")
+        shutil.copy(os.path.realpath(pltest.LIBRARY), preload)
+        env = dict(self.base_env(), PYTHONPATH=self.pkg, LD_PRELOAD=preload)
+        self.check_shared([sys.executable], env, preload)
+
+    def test_plock_library_does_not_split_the_state(self):
+        preload = os.path.join(self.pkg, "preloaded-libplock.so")
+        shutil.copy(os.path.realpath(pltest.LIBRARY), preload)
+        env = dict(self.base_env(), PYTHONPATH=self.pkg, LD_PRELOAD=preload,
+                   PLOCK_LIBRARY=os.path.realpath(pltest.LIBRARY))
+        self.check_shared([sys.executable], env, preload)
 
 
 class Help(unittest.TestCase):
