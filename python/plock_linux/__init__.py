@@ -1,4 +1,4 @@
-"""System V plock() for Linux Python, through libplock.
+"""System V plock() for Linux Python: os.plock, with libplock inside.
 
 Python's ``os.plock`` exists only where the C library has ``plock()``;
 on Linux it does not, and code written for it fails with AttributeError.
@@ -12,23 +12,40 @@ Linux on top of mlock(2), and offers the same call::
 
 or, for code written for ``os.plock``, unchanged::
 
-    import plock_linux
+    import os, plock_linux
     plock_linux.install()           # os.plock and os.PROCLOCK ... when absent
-    os.plock(os.PROCLOCK)
+    try:
+        os.plock(os.PROCLOCK)
+    except PermissionError:         # RLIMIT_MEMLOCK 0 and no CAP_IPC_LOCK
+        pass                        # run unlocked
 
-``plock(op)`` raises what ``os.plock`` raises: ``OSError(errno,
-strerror)``, that is PermissionError for EPERM (RLIMIT_MEMLOCK is 0 and
-the process lacks CAP_IPC_LOCK), and OSError with ``errno`` EINVAL (a value
-that is no operation, a class locked already, UNLOCK with nothing locked)
-or ENOMEM (the lock does not fit under RLIMIT_MEMLOCK). The exception also
-carries why, as libplock decided it: ``e.reason`` ("locked", "nothing",
+Installing: the distribution is plock-linux (the name plock on the
+Package Index is an unrelated Plone installer's). pip builds it from
+source, offline, with its own build backend, which compiles libplock with
+the system's C compiler (cc, or $CC) into the package::
+
+    pip install ./python                    # in a plock checkout
+    pip install plock_linux-0.1.0.tar.gz    # the sdist
+    pip wheel ./python                      # a wheel for machines without a compiler
+
+``plock(op)`` takes op as ``os.plock(op, /)`` does: one positional int
+(True is PROCLOCK); a str, float or None is TypeError, an int outside C
+int OverflowError, and nothing is locked then. It raises what
+``os.plock`` raises: ``OSError(errno, strerror)``, that is
+PermissionError for EPERM (RLIMIT_MEMLOCK is 0 and the process lacks
+CAP_IPC_LOCK), and OSError with ``errno`` EINVAL (a value that is no
+operation, a class locked already, UNLOCK with nothing locked) or ENOMEM
+(the lock does not fit under RLIMIT_MEMLOCK). The exception also carries
+why, as libplock decided it: ``e.reason`` ("locked", "nothing",
 "zerolimit", "limit", ...) and ``e.need``, the bytes RLIMIT_MEMLOCK must
 allow for the call to succeed (0 where no limit is involved).
 
 ``state()``, ``status()`` and ``segments()`` show what is locked and what
-limits locking; ``LIBRARY`` is the libplock this package loaded: the one
-inside the package (pip compiles it into the wheel), or the file that
-$PLOCK_LIBRARY names; see plock(3) for the C interface.
+limits locking. ``LIBRARY`` is the libplock the package calls: the one
+inside the package, or the file $PLOCK_LIBRARY names; in a process that
+has a libplock of its own (an interpreter linked with it, LD_PRELOAD),
+that one, so that the process keeps one plock state. See plock(3) for
+the C interface.
 """
 import ctypes
 import operator

@@ -12,6 +12,7 @@ import tempfile
 import unittest
 
 import pltest
+import plock_build
 import plock_linux
 
 
@@ -223,6 +224,8 @@ class Help(unittest.TestCase):
     def test_help_reads_well(self):
         text = pydoc.render_doc(plock_linux, renderer=pydoc.plaintext)
         for want in ("System V plock() for Linux Python", "plock(op: int, /) -> None",
+                     "pip install ./python", "pip install plock_linux-%s.tar.gz" % plock_build.VERSION,
+                     "the distribution is plock-linux",
                      "install() -> bool", "segments(pid: int = 0) -> list[plock_linux.Segment]",
                      "PermissionError (EPERM)", "class Status"):
             self.assertIn(want, text)
