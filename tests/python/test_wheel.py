@@ -149,6 +149,7 @@ class Backend(unittest.TestCase):
         self.assertIn('name = "%s"' % plock_build.DIST, pyproject)
         self.assertIn('version = "%s"' % plock_build.VERSION, pyproject)
         self.assertIn('requires-python = "%s"' % plock_build.REQUIRES_PYTHON, pyproject)
+        self.assertIn('description = "%s"' % plock_build.SUMMARY, pyproject)
         self.assertEqual(makefile_list("VERSION"), [plock_build.VERSION])
 
     def test_sdist_holds_the_c_sources(self):
