@@ -179,7 +179,8 @@ demo: $(B)/cplock
 #   tsan        the stress test (1,500 calls) and test_threads under ThreadSanitizer
 #   bigmaps     60,000 mappings, and vm.max_map_count itself
 #   py          tests/python (unittest), when that directory exists (not "python":
-#               prove would take the python/ directory for a directory of tests)
+#               prove would take the python/ directory for a directory of tests): the
+#               package, and its sdist and wheel installed into fresh venvs offline
 CT        = tests/c
 CT_NAMES  = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need \
 	    mappings noproc moving \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python runner of the cross-language cases, through the plock package.
+"""The Python runner of the cross-language cases, through the plock_linux package.
 
 For each case of the table (testdata/crosslang/cases.txt), fork a child
 that makes the case's plock() calls through the package of python/ (the
@@ -23,8 +23,8 @@ def load(lib_path):
     os.environ["PLOCK_LIBRARY"] = lib_path
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                     os.pardir, os.pardir, "python"))
-    import plock
-    return plock
+    import plock_linux
+    return plock_linux
 
 
 def errno_name(e):

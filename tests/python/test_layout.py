@@ -15,8 +15,8 @@ import tempfile
 import unittest
 
 import pltest
-import plock
-from plock import _ffi
+import plock_linux
+from plock_linux import _ffi
 
 # The package's constants and the header macros they mirror.
 CONSTANTS = {name: name for name in (
@@ -76,13 +76,13 @@ class Layout(unittest.TestCase):
 
     def test_dataclasses_mirror_the_structures(self):
         import dataclasses
-        for dc, st in ((plock.Segment, _ffi.Segment), (plock.Status, _ffi.Status)):
+        for dc, st in ((plock_linux.Segment, _ffi.Segment), (plock_linux.Status, _ffi.Status)):
             self.assertEqual([f.name for f in dataclasses.fields(dc)], [n for n, _ in st._fields_])
 
     def test_constants(self):
         for name in sorted(CONSTANTS):
             with self.subTest(constant=name):
-                self.assertEqual(getattr(plock, name), self.c[name][0])
+                self.assertEqual(getattr(plock_linux, name), self.c[name][0])
 
 
 if __name__ == "__main__":

@@ -1,38 +1,57 @@
-"""System V plock() for Linux Python, through libplock.
+"""System V plock() for Linux Python: os.plock, with libplock inside.
 
 Python's ``os.plock`` exists only where the C library has ``plock()``;
 on Linux it does not, and code written for it fails with AttributeError.
 This package calls libplock, the C library that implements plock() on
 Linux on top of mlock(2), and offers the same call::
 
-    import plock
-    plock.plock(plock.PROCLOCK)     # text and data locked
-    ...                             # work that must not be paged out
-    plock.plock(plock.UNLOCK)
+    import plock_linux
+    plock_linux.plock(plock_linux.PROCLOCK)     # text and data locked
+    ...                                         # work that must not be paged out
+    plock_linux.plock(plock_linux.UNLOCK)
 
 or, for code written for ``os.plock``, unchanged::
 
-    import plock
-    plock.install()                 # os.plock and os.PROCLOCK ... when absent
-    os.plock(os.PROCLOCK)
+    import os, plock_linux
+    plock_linux.install()           # os.plock and os.PROCLOCK ... when absent
+    try:
+        os.plock(os.PROCLOCK)
+    except PermissionError:         # RLIMIT_MEMLOCK 0 and no CAP_IPC_LOCK
+        pass                        # run unlocked
 
-``plock(op)`` raises what ``os.plock`` raises: ``OSError(errno,
-strerror)``, that is PermissionError for EPERM (RLIMIT_MEMLOCK is 0 and
-the process lacks CAP_IPC_LOCK), and OSError with ``errno`` EINVAL (a value
-that is no operation, a class locked already, UNLOCK with nothing locked)
-or ENOMEM (the lock does not fit under RLIMIT_MEMLOCK). The exception also
-carries why, as libplock decided it: ``e.reason`` ("locked", "nothing",
+Installing: the distribution is plock-linux (the name plock on the
+Package Index is an unrelated Plone installer's). pip builds it from
+source, offline, with its own build backend, which compiles libplock with
+the system's C compiler (cc, or $CC) into the package::
+
+    pip install ./python                    # in a plock checkout
+    pip install plock_linux-0.1.0.tar.gz    # the sdist
+    pip wheel ./python                      # a wheel for machines without a compiler
+
+``plock(op)`` takes op as ``os.plock(op, /)`` does: one positional int
+(True is PROCLOCK); a str, float or None is TypeError, an int outside C
+int OverflowError, and nothing is locked then. It raises what
+``os.plock`` raises: ``OSError(errno, strerror)``, that is
+PermissionError for EPERM (RLIMIT_MEMLOCK is 0 and the process lacks
+CAP_IPC_LOCK), and OSError with ``errno`` EINVAL (a value that is no
+operation, a class locked already, UNLOCK with nothing locked) or ENOMEM
+(the lock does not fit under RLIMIT_MEMLOCK). The exception also carries
+why, as libplock decided it: ``e.reason`` ("locked", "nothing",
 "zerolimit", "limit", ...) and ``e.need``, the bytes RLIMIT_MEMLOCK must
 allow for the call to succeed (0 where no limit is involved).
 
 ``state()``, ``status()`` and ``segments()`` show what is locked and what
-limits locking; ``LIBRARY`` is the libplock this package loaded. The
-library is found through $PLOCK_LIBRARY, else as the installed
-libplock.so.0, else as build/libplock.so of the source checkout the
-package was installed from; see plock(3) for the C interface.
+limits locking. ``LIBRARY`` is the libplock the package calls: the one
+inside the package, or the file $PLOCK_LIBRARY names; in a process that
+has a libplock of its own (an interpreter linked with it, LD_PRELOAD),
+that one, so that the process keeps one plock state. See plock(3) for
+the C interface.
 """
 import ctypes
+import operator
 import os
+import sys
+import warnings
 from dataclasses import dataclass
 
 from . import _ffi
@@ -46,7 +65,8 @@ __all__ = [
     "Segment", "Status", "LIBRARY",
 ]
 
-#: The libplock this package loaded (a path, or the soname).
+#: The libplock this package loaded: the path of the one inside the package,
+#: or $PLOCK_LIBRARY.
 LIBRARY: str = _ffi.LIBRARY
 
 # The operations of <sys/lock.h>.
@@ -86,12 +106,69 @@ def _error(err: int) -> OSError:
     return OSError(err, os.strerror(err))
 
 
-def plock(op: int) -> None:
+# The range of a C int, which is what plock() takes.
+_INT_BITS = 8 * ctypes.sizeof(ctypes.c_int)
+_INT_MIN, _INT_MAX = -(1 << (_INT_BITS - 1)), (1 << (_INT_BITS - 1)) - 1
+
+
+def _c_int(op) -> int:
+    """op converted as CPython converts the argument of os.plock(op, /).
+
+    Argument Clinic declares it ``op: int``, a C int: the object's
+    __index__ (an int or bool as it is), TypeError for anything that has
+    none (str, float, None, Decimal), OverflowError outside C int. Python
+    3.9 did it differently: a float was refused with its own message, and an
+    object with __int__ but no __index__ was taken, with a DeprecationWarning.
+    """
+    if sys.version_info < (3, 10) and not isinstance(op, int):
+        op = _c_int_39(op)
+    value = operator.index(op)
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise OverflowError("Python int too large to convert to C int")
+    return value
+
+
+def _c_int_39(op):
+    # Python 3.9's clinic int converter: a float check, then
+    # _PyLong_FromNbIndexOrNbInt (Objects/longobject.c), whose messages name
+    # the type by its C name ("decimal.Decimal"), as operator.index's do.
+    if isinstance(op, float):
+        raise TypeError("integer argument expected, got float")
+    kind = type(op)
+    if hasattr(kind, "__index__"):
+        return op
+    try:
+        operator.index(op)
+    except TypeError as e:  # "'NAME' object cannot be interpreted as an integer"
+        name = str(e)[1:].rsplit("' object cannot", 1)[0]
+    if not hasattr(kind, "__int__"):
+        raise TypeError("an integer is required (got type %s)" % name)
+    value = kind.__int__(op)  # _PyLong_FromNbInt, then the warning
+    if type(value) is not int:
+        if not isinstance(value, int):
+            raise TypeError("__int__ returned non-int (type %s)" % type(value).__name__)
+        warnings.warn("__int__ returned non-int (type %s).  The ability to return an "
+                      "instance of a strict subclass of int is deprecated, and may be "
+                      "removed in a future version of Python." % type(value).__name__,
+                      DeprecationWarning, stacklevel=4)
+    warnings.warn("an integer is required (got type %s).  Implicit conversion to integers "
+                  "using __int__ is deprecated, and may be removed in a future version of "
+                  "Python." % name, DeprecationWarning, stacklevel=4)
+    return value
+
+
+def plock(op: int, /) -> None:
     """Lock or unlock the process's text and/or data in memory: plock(op).
 
     op is one of UNLOCK, PROCLOCK, TXTLOCK, DATLOCK, SHLIBLOCK,
-    PROCSHLIBLOCK, TXTSHLIBLOCK, DATSHLIBLOCK. Returns None; raises what
-    os.plock raises, OSError(errno, strerror):
+    PROCSHLIBLOCK, TXTSHLIBLOCK, DATSHLIBLOCK. It is taken exactly as
+    os.plock(op, /) takes it: one positional int (a bool is an int, True
+    is PROCLOCK); a str, float, None or any other object without
+    __index__ raises TypeError, an int outside C int OverflowError, and a
+    keyword TypeError. In none of these cases is anything locked or
+    unlocked: 2**32 + 1 is no PROCLOCK.
+
+    Returns None; raises what os.plock raises, OSError(errno, strerror):
 
     - PermissionError (EPERM): RLIMIT_MEMLOCK is 0 and the process lacks
       CAP_IPC_LOCK;
@@ -106,8 +183,9 @@ def plock(op: int) -> None:
     RLIMIT_MEMLOCK must allow for the call to succeed (0 unless a limit or
     memory was the reason).
     """
+    op = _c_int(op)
     why = _ffi.Reason()
-    if _ffi.lib.plock_ctl(0, int(op), 0, ctypes.byref(why)) == 0:
+    if _ffi.lib.plock_ctl(0, op, 0, ctypes.byref(why)) == 0:
         return None
     err = ctypes.get_errno() or why.err
     e = _error(err)
