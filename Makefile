@@ -222,7 +222,7 @@ CT_CFLAGS = -std=c11 $(WARN) -Iinclude -O1 -g -pthread
 CT_SAN    = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SHIM_DEPS = $(SHIM_SRC) shim/internal.h shim/remote_arch.h $(HEADERS)
 
-# test_remote runs it from ../noptrace, beside its own directory.
+# test_remote and test_hostile run it from ../noptrace, beside their own directory.
 $(B)/noptrace: testdata/noptrace.c
 	$(CC) $(CT_CFLAGS) -o $@ $<
 
