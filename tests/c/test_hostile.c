@@ -203,11 +203,31 @@ static void test_rseq(void)
 
 static char *exec_argv[] = { "/bin/sleep", "2", NULL };
 
-/* A thread that spins (so it is not the worker) until go, then execs. */
+/* Whether thread tid of this process has a tracer. */
+static int traced(pid_t tid)
+{
+	char path[64], buf[512];
+	int t = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(buf, sizeof buf, f) != NULL)
+		if (strncmp(buf, "TracerPid:", 10) == 0)
+			t = atoi(buf + 10) != 0;
+	fclose(f);
+	return t;
+}
+
+/*
+ * A thread that spins (so it is not the worker) until the sleeper, the
+ * worker, is traced: then the lock is under way, and it execs.
+ */
 static void *execer(void *arg)
 {
 	(void)arg;
-	while (!atomic_load(&sh->go))
+	while (atomic_load(&sh->tid) == 0 || !traced(atomic_load(&sh->tid)))
 		;
 	execv(exec_argv[0], exec_argv);
 	_exit(81);
@@ -249,48 +269,17 @@ static int child_exec(void)
 
 /*
  * Runs in a process of its own, so that the target is not the test's
- * child: locks pid, and while the call runs tells the target to exec.  The
+ * child: locks pid, which execs as soon as it sees its worker traced.  The
  * lock must end, never hang: with ESRCH and PLOCK_WHY_EXEC if the exec came
  * during the lock, or locked, if it came before the lock began (then the
  * new program is what is locked: VmLck > 0 in it).
  */
-static pid_t target;
-
-/* Tells the target to exec once the lock holds one of its threads. */
-static void *release_exec(void *arg)
-{
-	char path[64], buf[512];
-	int i, held = 0;
-	FILE *f;
-
-	(void)arg;
-	for (i = 0; i < 5000 && !held; i++) {
-		snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)target,
-			 (int)atomic_load(&sh->tid));
-		if ((f = fopen(path, "r")) != NULL) {
-			while (fgets(buf, sizeof buf, f) != NULL)
-				if (strncmp(buf, "TracerPid:", 10) == 0)
-					held = atoi(buf + 10) != 0;
-			fclose(f);
-		}
-		if (!held)
-			usleep(100);
-	}
-	atomic_store(&sh->go, 1);
-	return NULL;
-}
-
 static int locker_exec(pid_t pid)
 {
 	struct plock_reason why;
-	pthread_t t;
 	int r;
 
-	target = pid;
-	if (pthread_create(&t, NULL, release_exec, NULL) != 0)
-		return 1;
 	r = plock_ctl(pid, PROCSHLIBLOCK, 0, &why);
-	pthread_join(t, NULL);
 	if (r == 0) {
 		char exe[64], path[256];
 		ssize_t n;
@@ -341,7 +330,6 @@ static void test_exec(void)
 		}
 		CHECK(i < 100, "the child never ran the new program");
 	}
-	atomic_store(&sh->go, 1);
 	st = exit_status(pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x (the exec'd sleep exits 0)", st);
 	h_end();
