@@ -173,7 +173,7 @@ void pl_remote_detach(struct pl_remote *r);
 int pl_remote_execed(struct pl_remote *r);
 int pl_remote_allowed(const struct pl_remote *r, long nr, const long args[6]);
 int pl_remote_filtered(const struct pl_remote *r);
-pid_t pl_remote_tracer(pid_t pid, pid_t *tid);
+pid_t pl_remote_tracer(pid_t pid);
 
 /* sys.c: the system calls, made by process p. */
 long pl_sys(const struct pl_proc *p, long nr, long a0, long a1, long a2, long a3, long a4, long a5);

@@ -120,7 +120,7 @@ int pl_remote_refusal(pid_t pid, long *detail)
 		*detail = x;
 		return PLOCK_PTRACE_YAMA;
 	}
-	if ((x = pl_remote_tracer(pid, NULL)) != 0) {
+	if ((x = pl_remote_tracer(pid)) != 0) {
 		*detail = x;
 		return PLOCK_PTRACE_TRACED;
 	}

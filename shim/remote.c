@@ -102,7 +102,7 @@
 #endif
 
 /* The tracer of any thread of pid other than the caller, or 0. */
-pid_t pl_remote_tracer(pid_t pid, pid_t *tid)
+pid_t pl_remote_tracer(pid_t pid)
 {
 	char path[64];
 	struct dirent *d;
@@ -118,8 +118,6 @@ pid_t pl_remote_tracer(pid_t pid, pid_t *tid)
 		tracer = pl_proc_status_long(pid, (pid_t)t, "TracerPid", 0);
 		if (tracer == me)
 			tracer = 0;
-		if (tracer != 0 && tid != NULL)
-			*tid = (pid_t)t;
 	}
 	closedir(dir);
 	return (pid_t)tracer;
@@ -976,7 +974,7 @@ int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **rp)
 			goto fail;
 	} else {
 		/* Another tracer on any thread: refused, with its pid (refusal.c). */
-		if (pl_remote_tracer(pid, NULL) != 0) {
+		if (pl_remote_tracer(pid) != 0) {
 			err = EPERM;
 			goto fail;
 		}
