@@ -264,7 +264,10 @@ func calibrateLock(t *testing.T, p *patient) (dur, span map[string]time.Duration
 			span[op.name] = slices.Max(spans[op.name])
 		}
 		if span[op.name] <= 0 {
-			t.Fatalf("cplock %s: the test never saw the patient traced", op.name)
+			// Never seen (a loaded machine starves the watcher): the
+			// whole call, from the start.
+			t.Logf("cplock %s: the patient was never seen traced; its span is the whole call", op.name)
+			span[op.name] = dur[op.name]
 		}
 		span[op.name] += span[op.name] / 10
 		cal = append(cal, fmt.Sprintf("%s %v (traced %v)", op.name,
