@@ -291,25 +291,21 @@ static void settle_rseq(struct pl_remote *r)
 /*
  * Where the injected code goes: the tail of [vdso] past the end of the
  * vDSO's image (its ELF file: the furthest of its section headers and its
- * loaded segments), which the program never executes nor reads.
+ * loaded segments), which the program never executes nor reads.  The
+ * kernel maps the image, padded to whole pages, at AT_SYSINFO_EHDR.
  */
 static int find_room(struct pl_remote *r)
 {
-	struct pl_table t = PL_TABLE_INIT;
+	uintptr_t start, end, image;
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
-	uintptr_t start = 0, end = 0, image;
+	long page = sysconf(_SC_PAGESIZE);
 	size_t i;
+	char b;
 	int err;
 
-	if ((err = pl_table_read(&t, r->pid, PL_PATHS)) != 0)
+	if ((err = pl_proc_auxv(r->pid, AT_SYSINFO_EHDR, &start)) != 0)
 		return err;
-	for (i = 0; i < t.n; i++)
-		if (strcmp(pl_map_path(&t, &t.map[i]), "[vdso]") == 0) {
-			start = t.map[i].start;
-			end = t.map[i].end;
-		}
-	pl_table_free(&t);
 	if (start == 0 || pread(r->mem, &eh, sizeof eh, (off_t)start) != sizeof eh ||
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64)
 		return ENOEXEC;
@@ -321,15 +317,19 @@ static int find_room(struct pl_remote *r)
 		if (ph.p_type == PT_LOAD && ph.p_offset + ph.p_filesz > image)
 			image = (uintptr_t)(ph.p_offset + ph.p_filesz);
 	}
+	end = start + ((image + (uintptr_t)page - 1) & ~((uintptr_t)page - 1));
+	/* The padding is there and mapped: its last byte reads. */
+	if (pread(r->mem, &b, 1, (off_t)(end - 1)) != 1)
+		return ENOEXEC;
 	/*
-	 * The room from there to the end of the mapping, at most the last
-	 * page: the code and its context block first, in one write within
-	 * one page; then the batch loop and its list.
+	 * The room from the image's end to the end of the mapping, at most
+	 * the last page: the code and its context block first, in one write
+	 * within one page; then the batch loop and its list.
 	 */
 	image = (image + 63) & ~(uintptr_t)63;
 	if (end - start < image + PL_CODE_MAX)
 		return ENOEXEC;
-	r->code = end - start - image > 4096 ? end - 4096 : start + image;
+	r->code = end - start - image > (uintptr_t)page ? end - (uintptr_t)page : start + image;
 	r->batch = r->code + PL_CODE_MAX;
 	r->list = r->batch + PL_BATCH_CODE;
 	r->cap = r->list < end ? (end - r->list) / PL_BATCH_ENTRY : 0;
