@@ -242,6 +242,26 @@ struct plock_reason {
 #define PLOCK_SECCOMP_UNCHECKED	4
 
 /*
+ * Flags of plock_ctl() for a tracer that follows a program through its
+ * execs and forks (cplock run).  PLOCK_TRACED: the calling thread traces
+ * pid already (PTRACE_SEIZE, its only thread) and holds it in a ptrace-stop
+ * at the start of a new program (an exec; with PLOCK_AT_ENTRY: run it to
+ * its entry point first) or of a fork child (its first stop, before its
+ * first instruction).  After the call, whether it succeeded or not, pid has
+ * its own registers and is still stopped and traced by the calling thread,
+ * with the options PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC |
+ * PTRACE_O_TRACECLONE, and with PLOCK_FOLLOW PTRACE_O_TRACEFORK |
+ * PTRACE_O_TRACEVFORK too; while the call runs, PTRACE_O_EXITKILL is on as
+ * well, so that a process that cannot be locked before its first
+ * instruction dies with the caller, and never after.  PLOCK_STARTED: pid
+ * was started as PLOCK_AT_ENTRY says (SIGTRAP ignored, a parent-death
+ * signal): both are set back before the call returns.
+ */
+#define PLOCK_TRACED		8
+#define PLOCK_FOLLOW		16
+#define PLOCK_STARTED		32
+
+/*
  * plock_ctl applies op to process pid, with flags (PLOCK_STRICT_FUTURE,
  * PLOCK_AT_ENTRY), and says in *why (which may be NULL) why it failed.
  *

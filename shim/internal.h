@@ -146,8 +146,9 @@ struct pl_proc {
 
 /*
  * remote.c: ptrace.  pl_remote_attach stops one thread of pid, the worker
- * (with at_entry: pid is our PTRACE_TRACEME child stopped at execve; run it
- * to its entry point first) and returns 0 or an errno (PL_EEXEC: pid
+ * (flags of plock_ctl: with PLOCK_AT_ENTRY, pid is our PTRACE_TRACEME child
+ * stopped at execve, run to its entry point first; with PLOCK_TRACED, pid
+ * is traced and stopped already, and stays so, <plock.h>) and returns 0 or an errno (PL_EEXEC: pid
  * executed a new program meanwhile); pl_remote_syscall makes the worker
  * execute system call nr and returns its result, or -errno (-EPERM,
  * without making it, for a call its seccomp filter would refuse);
@@ -166,7 +167,7 @@ struct pl_lockrange {
 	int on_fault;
 };
 
-int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **r);
+int pl_remote_attach(pid_t pid, int flags, struct pl_remote **r);
 size_t pl_remote_mlock_many(struct pl_remote *r, const struct pl_lockrange *v, size_t n);
 long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6]);
 void pl_remote_detach(struct pl_remote *r);

@@ -251,7 +251,8 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	long nr;
 
 	why->classes = classes;
-	if (classes < 0 || (flags & ~(PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY |
+	if (classes < 0 || (flags & ~(PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY | PLOCK_TRACED |
+				      PLOCK_FOLLOW | PLOCK_STARTED |
 				      PLOCK_SECCOMP_UNCHECKED)) != 0) {
 		why->classes = 0;
 		why->why = PLOCK_WHY_BADOP;
@@ -261,7 +262,7 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 		why->why = PLOCK_WHY_GONE;
 		return ESRCH;
 	}
-	if ((err = pl_remote_attach(pid, (flags & PLOCK_AT_ENTRY) != 0, &p.remote)) != 0) {
+	if ((err = pl_remote_attach(pid, flags, &p.remote)) != 0) {
 		long detail = 0;
 
 		if (err == PL_EEXEC) {
@@ -298,7 +299,7 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	if (err == ESRCH && pl_remote_execed(p.remote))
 		why->why = PLOCK_WHY_EXEC;
 	/* A program that failed to lock at its entry point has not run yet. */
-	if (err != 0 && (flags & PLOCK_AT_ENTRY))
+	if (err != 0 && (flags & (PLOCK_AT_ENTRY | PLOCK_TRACED)))
 		pl_remote_hold(p.remote);
 	else
 		pl_remote_detach(p.remote);
