@@ -1,0 +1,187 @@
+package main
+
+// cplock run follows the program (issue 17): whatever it executes runs
+// locked from its own entry point, and with --follow so do its children.
+// Every check is made by the locked process itself, from its own
+// /proc/self/smaps ("lo" in VmFlags) and VmLck (target smaps, govmlck
+// smaps): nothing of libplock judges it.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// smapsLine is what "target smaps" and "gotarget smaps" print.
+var smapsLine = regexp.MustCompile(`^pid (\d+) exe (\d+)/(\d+) locked, stack (\d), VmLck (-?\d+) kB$`)
+
+type selfSeen struct {
+	pid, locked, mappings, stack, vmlck int
+}
+
+// selfReports parses every smaps line of out.
+func selfReports(t *testing.T, out string) []selfSeen {
+	t.Helper()
+	var r []selfSeen
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		m := smapsLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		var s selfSeen
+		for i, p := range []*int{&s.pid, &s.locked, &s.mappings, &s.stack, &s.vmlck} {
+			*p, _ = strconv.Atoi(m[i+1])
+		}
+		r = append(r, s)
+	}
+	return r
+}
+
+// wholly reports whether the process saw its executable's text and data
+// and its stack locked, and VmLck above 0.
+func (s selfSeen) wholly() bool {
+	return s.mappings > 0 && s.locked == s.mappings && s.stack == 1 && s.vmlck > 0
+}
+
+// runIn runs cplock args in dir.
+func runIn(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cplockBin, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	_ = cmd.Run()
+	if cmd.ProcessState == nil || ctx.Err() != nil {
+		t.Fatalf("cplock %s: did not finish\nstderr: %s", strings.Join(args, " "), errb.String())
+	}
+	return result{stdout: out.String(), stderr: errb.String(), code: exitCode(cmd.ProcessState)}
+}
+
+func script(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The program that COMMAND finally executes is locked: text, data and
+// stack, in its own smaps, and its VmLck. On the old code each of these
+// said "exe 0/N locked, stack 0, VmLck 0 kB": the lock ended at the first
+// exec.
+func TestRunFollowsExec(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	for _, bin := range []string{targetBin, goTarget} {
+		if out, err := exec.Command("cp", bin, dir).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+	}
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"env shebang", []string{script(t, dir, "envsh", "#!/usr/bin/env sh\nexec ./target smaps\n")}},
+		{"sh -c exec", []string{"sh", "-c", "exec ./target smaps"}},
+		{"script execs a static Go binary", []string{script(t, dir, "gosh",
+			"#!/bin/sh\nexec ./gotarget smaps\n")}},
+		{"env execs a static C binary", []string{"env", targetStatic, "smaps"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runIn(t, dir, append([]string{"run", "--lock", "proc", "--"}, c.args...)...)
+			r.expect(t, 0)
+			seen := selfReports(t, r.stdout)
+			if len(seen) != 1 {
+				t.Fatalf("the program printed %q, want one smaps line; stderr %s", r.stdout, r.stderr)
+			}
+			if !seen[0].wholly() {
+				t.Errorf("the program saw itself not wholly locked: %s", strings.TrimSpace(r.stdout))
+			}
+		})
+	}
+}
+
+// A re-lock at an exec that fails stops the program before the new
+// program's first instruction, and cplock says why: here a Go program
+// without CAP_IPC_LOCK under a finite RLIMIT_MEMLOCK, which the Go rule
+// refuses a data lock, exec'd by a shell that is locked fine. On the old
+// code the Go program ran (unlocked) and cplock exited 0.
+func TestRunExecLockFails(t *testing.T) {
+	needRoot(t)
+	args := []string{cplockBin, "run", "--lock", "proc", "--", "sh", "-c", "exec " + goTarget + " smaps"}
+	r := unprivileged(t, "4194304", args[0], args[1:]...)
+	r.expect(t, 1, "cannot lock", "killed before the new program's first instruction")
+	if r.stdout != "" {
+		t.Errorf("the Go program ran: %q", r.stdout)
+	}
+	// With --allow-unlocked it runs, unlocked, after a warning.
+	args = []string{cplockBin, "run", "--allow-unlocked", "--lock", "proc", "--", "sh", "-c",
+		"exec " + goTarget + " smaps"}
+	r = unprivileged(t, "4194304", args[0], args[1:]...)
+	r.expect(t, 0, "warning: cannot lock", "runs unlocked")
+	if seen := selfReports(t, r.stdout); len(seen) != 1 || seen[0].locked != 0 {
+		t.Errorf("with --allow-unlocked the Go program said %q", r.stdout)
+	}
+}
+
+// --follow: a server that forks 20 children, each locked from its first
+// instruction (each child checks its own smaps); without --follow the
+// children are unlocked, as SVID says, while the server itself is locked.
+// On the old code --follow was an unknown flag (exit 2).
+func TestRunFollowForks(t *testing.T) {
+	needRoot(t)
+	const n = 20
+	for _, follow := range []bool{true, false} {
+		name := "--follow"
+		args := []string{"run", "--follow", "--lock", "proc", "--", targetBin, "fork", strconv.Itoa(n)}
+		if !follow {
+			name = "without --follow"
+			args = []string{"run", "--lock", "proc", "--", targetBin, "fork", strconv.Itoa(n)}
+		}
+		t.Run(name, func(t *testing.T) {
+			r := cplock(t, args...)
+			r.expect(t, 0)
+			seen := selfReports(t, r.stdout)
+			pids := map[int]bool{}
+			for _, s := range seen {
+				pids[s.pid] = true
+				switch {
+				case follow && !s.wholly():
+					t.Errorf("child %d under --follow: exe %d/%d locked, stack %d, VmLck %d kB",
+						s.pid, s.locked, s.mappings, s.stack, s.vmlck)
+				case !follow && (s.locked != 0 || s.stack != 0 || s.vmlck != 0):
+					t.Errorf("child %d without --follow: exe %d/%d locked, stack %d, VmLck %d kB",
+						s.pid, s.locked, s.mappings, s.stack, s.vmlck)
+				}
+			}
+			if len(seen) != n || len(pids) != n {
+				t.Errorf("%d lines from %d children, want %d:\n%s", len(seen), len(pids), n, r.stdout)
+			}
+		})
+	}
+	// Their execs too: each child execs the checker (sh forks, then execs).
+	r := cplock(t, "run", "--follow", "--lock", "proc", "--", "sh", "-c",
+		fmt.Sprintf("%s smaps; %s smaps; wait", targetBin, targetStatic))
+	r.expect(t, 0)
+	seen := selfReports(t, r.stdout)
+	if len(seen) != 2 {
+		t.Fatalf("want two smaps lines: %q", r.stdout)
+	}
+	for _, s := range seen {
+		if !s.wholly() {
+			t.Errorf("a child of sh under --follow, after its exec: %+v", s)
+		}
+	}
+}
