@@ -168,6 +168,12 @@ struct pl_lockrange {
 };
 
 int pl_remote_attach(pid_t pid, int flags, struct pl_remote **r);
+/*
+ * With PLOCK_TRACED | PLOCK_AT_ENTRY, pl_remote_attach leaves the process at
+ * its exec stop, before its dynamic loader; pl_remote_enter runs it to its
+ * entry point (0 for any other).
+ */
+int pl_remote_enter(struct pl_remote *r);
 size_t pl_remote_mlock_many(struct pl_remote *r, const struct pl_lockrange *v, size_t n);
 long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6]);
 void pl_remote_detach(struct pl_remote *r);
@@ -239,6 +245,13 @@ struct pl_call {
 };
 
 int pl_lock(struct pl_call *c);
+/*
+ * Whether c can succeed as far as the process's limits tell before any
+ * call is made in it (the strict rule, a limit of 0, RLIMIT_MEMLOCK against
+ * VmLck and every mapping c would lock now): 0, or the errno pl_lock would
+ * give, with c->why filled.
+ */
+int pl_lock_feasible(struct pl_call *c);
 int pl_unlock(const struct pl_proc *p, const struct pl_snapshot *keep, struct plock_reason *why);
 int pl_locked_classes(const struct pl_proc *p, int classes, int *still);
 void pl_snapshot_free(struct pl_snapshot *s);

@@ -280,19 +280,26 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	/* A call its seccomp filter forbids is never made: refused before the first. */
 	nr = pl_remote_filtered(p.remote) && !(flags & PLOCK_SECCOMP_UNCHECKED) ? -1 :
 	     pl_sys_forbidden(&p);
+	c.p = &p;
+	c.classes = classes;
+	c.flags = flags & PLOCK_STRICT_FUTURE;
+	c.held = 0;
+	c.before = &before;
+	c.why = why;
 	if (nr != 0) {
 		why->why = PLOCK_WHY_SECCOMP;
 		why->detail = (int)nr;
 		err = EPERM;
+	} else if (op != UNLOCK && (flags & PLOCK_TRACED) && (flags & PLOCK_AT_ENTRY) &&
+		   ((err = pl_lock_feasible(&c)) != 0 || (err = pl_remote_enter(p.remote)) != 0)) {
+		/*
+		 * Held at its exec stop, before its dynamic loader: what can be
+		 * known to fail is refused there, before any code of the new
+		 * program (a library's constructor) runs.
+		 */
 	} else if (op == UNLOCK) {
 		err = pl_unlock(&p, NULL, why);
 	} else {
-		c.p = &p;
-		c.classes = classes;
-		c.flags = flags & PLOCK_STRICT_FUTURE;
-		c.held = 0;
-		c.before = &before;
-		c.why = why;
 		err = pl_lock(&c);
 		pl_snapshot_free(&before);
 	}

@@ -134,6 +134,7 @@ struct pl_remote {
 	int held;		/* PLOCK_TRACED: traced before us, and stays so */
 	int reset;		/* started as PLOCK_AT_ENTRY says: reset_child() */
 	int keep_kill;		/* held, failed: PTRACE_O_EXITKILL stays on */
+	int at_exec;		/* held at an exec: pl_remote_enter() runs it to its entry */
 	long options;		/* held: the ptrace options to leave it with */
 	int parent;		/* the caller is its parent: its exit is the caller's */
 	int traced;		/* the worker is ours (seized, or our TRACEME child) */
@@ -998,11 +999,30 @@ static int take_held(struct pl_remote *r, int flags)
 	r->traced = r->stopped = r->held = r->seized = r->parent = 1;
 	r->reset = (flags & PLOCK_STARTED) != 0;
 	r->options = held_options(flags);
+	r->at_exec = (flags & PLOCK_AT_ENTRY) != 0;
 	if (ptrace(PTRACE_SETOPTIONS, r->pid, 0, (void *)(r->options | PTRACE_O_EXITKILL)) != 0)
 		return errno == ESRCH ? ESRCH : errno;
-	if (!(flags & PLOCK_AT_ENTRY))
+	return 0;
+}
+
+/*
+ * A held process at its exec stop: nothing of the new program has run, not
+ * even its dynamic loader, so the caller decides there whether the lock
+ * can succeed (its seccomp filter, its limit), and only then runs it to its
+ * entry point.  Its registers are read again there.
+ */
+int pl_remote_enter(struct pl_remote *r)
+{
+	int err;
+
+	if (r == NULL || !r->at_exec)
 		return 0;
-	return run_to_entry(r);
+	r->at_exec = 0;
+	if ((err = run_to_entry(r)) != 0 || (err = pl_regs_get(r->worker, &r->saved)) != 0)
+		return err;
+	r->dirty = r->armed = 0;
+	r->rseq_cs = 0;
+	return 0;
 }
 
 int pl_remote_attach(pid_t pid, int flags, struct pl_remote **rp)
@@ -1134,6 +1154,12 @@ void pl_remote_detach(struct pl_remote *r)
 void pl_remote_hold(struct pl_remote *r)
 {
 	(void)r;
+}
+
+int pl_remote_enter(struct pl_remote *r)
+{
+	(void)r;
+	return 0;
 }
 
 #endif /* PL_REMOTE_NOREGS */
