@@ -185,3 +185,80 @@ func TestRunFollowForks(t *testing.T) {
 		}
 	}
 }
+
+// buildCtor builds testdata/ctor.c as libctor.so and testdata/ctormain.c
+// linked with it into binDir, once.
+func buildCtor(t *testing.T) string {
+	t.Helper()
+	prog := filepath.Join(binDir, "ctormain")
+	if _, err := os.Stat(prog); err == nil {
+		return prog
+	}
+	for _, s := range [][]string{
+		{"cc", "-Wall", "-Werror", "-shared", "-fPIC", "-o", filepath.Join(binDir, "libctor.so"),
+			"testdata/ctor.c"},
+		{"cc", "-Wall", "-Werror", "-o", prog, "testdata/ctormain.c", "-L" + binDir, "-lctor",
+			"-Wl,-rpath," + binDir},
+		{"chmod", "0755", prog, filepath.Join(binDir, "libctor.so")},
+	} {
+		if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(s, " "), err, out)
+		}
+	}
+	return prog
+}
+
+// "Not started" means nothing ran: a lock that the limit refuses is
+// refused at the exec stop, before the dynamic loader, so the constructor
+// of the program's library never writes its file; also when the program is
+// exec'd by a shell that was locked. As root, unlimited, it writes it (the
+// check can fail). On the old code the constructor ran in the first case
+// (the lock was refused at the entry point, after the loader) and the
+// program ran unlocked in the second.
+func TestRunRefusedRunsNothing(t *testing.T) {
+	needRoot(t)
+	prog := buildCtor(t)
+	// Where uid 65534 can write: binDir is world-readable, t.TempDir not.
+	dir, err := os.MkdirTemp(binDir, "ctor-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "ctor-ran")
+	t.Setenv("CPLOCK_CTOR_FILE", file)
+	ran := func() bool {
+		_, err := os.Stat(file)
+		os.Remove(file)
+		return err == nil
+	}
+
+	r := cplock(t, "run", "--lock", "proc", "--", prog)
+	r.expect(t, 0)
+	if !ran() || !strings.Contains(r.stdout, "main 1") {
+		t.Fatalf("as root the program or its constructor did not run: %q %q", r.stdout, r.stderr)
+	}
+
+	// The same as uid 65534 with room: the constructor can write there.
+	r = unprivileged(t, "8388608", cplockBin, "run", "--lock", "proc", "--", prog)
+	r.expect(t, 0)
+	if !ran() {
+		t.Fatalf("as uid 65534 under 8 MiB the constructor did not run: %q %q", r.stdout, r.stderr)
+	}
+
+	r = unprivileged(t, "65536", cplockBin, "run", "--lock", "proc", "--", prog)
+	r.expect(t, 1, "cannot allocate memory", "RLIMIT_MEMLOCK is 64 KiB", "was not started")
+	if ran() || r.stdout != "" {
+		t.Errorf("refused, the program ran (stdout %q) or its library's constructor did", r.stdout)
+	}
+
+	// sh fits under 2 MiB; the program's 4 MiB of data do not.
+	r = unprivileged(t, "2097152", cplockBin, "run", "--lock", "proc", "--", "sh", "-c", "exec "+prog)
+	r.expect(t, 1, "cannot allocate memory", "killed before the new program's first instruction")
+	if ran() || r.stdout != "" {
+		t.Errorf("refused at the exec, the program ran (stdout %q) or its library's constructor did",
+			r.stdout)
+	}
+}
