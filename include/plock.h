@@ -36,6 +36,22 @@ int plock_op_classes(int op);
 int plock_state(void);
 
 /*
+ * plock_handoff is how a tracer that locks this process from outside
+ * (cplock run, cplock lock and unlock: plock_ctl with a pid) tells the
+ * library what it did, so that the process has one plock state: the
+ * library's.  The tracer finds the symbol in the process's libplock (or in
+ * its executable, linked statically), and writes it through
+ * /proc/PID/mem, in one aligned 64-bit store: the process's pid in the high
+ * 32 bits, and in the low bits PLOCK_HANDOFF_RESET (everything was
+ * unlocked, munlockall()) and/or the classes locked (TXTLOCK, DATLOCK,
+ * SHLIBLOCK).  The library takes it into its state at its next plock()
+ * or plock_state() (with no system call), if the pid is its own process's
+ * (a fork child's copy is not), and clears it.  A program never writes it.
+ */
+extern volatile uint64_t plock_handoff;
+#define PLOCK_HANDOFF_RESET	0x100
+
+/*
  * Flags for plock_flags().
  *
  * PLOCK_STRICT_FUTURE: a data lock (DATLOCK, PROCLOCK and their SHLIBLOCK

@@ -174,6 +174,13 @@ int pl_remote_attach(pid_t pid, int flags, struct pl_remote **r);
  * entry point (0 for any other).
  */
 int pl_remote_enter(struct pl_remote *r);
+
+/*
+ * handoff.c: tells the libplock of process p (traced by the caller), if it
+ * has one, what the caller locked in it (classes) or that it unlocked
+ * everything (reset): <plock.h>'s plock_handoff.
+ */
+void pl_handoff_tell(const struct pl_proc *p, int classes, int reset);
 size_t pl_remote_mlock_many(struct pl_remote *r, const struct pl_lockrange *v, size_t n);
 long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6]);
 void pl_remote_detach(struct pl_remote *r);
