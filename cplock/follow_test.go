@@ -262,3 +262,92 @@ func TestRunRefusedRunsNothing(t *testing.T) {
 			r.stdout)
 	}
 }
+
+// buildOwn builds testdata/own.c twice into binDir, once: with libplock's
+// sources compiled in (the word in its executable's .symtab), and linked
+// with a libplock.so built here (the word exported by the library).
+func buildOwn(t *testing.T) (static, shared string) {
+	t.Helper()
+	static, shared = filepath.Join(binDir, "own-static"), filepath.Join(binDir, "own-shared")
+	if _, err := os.Stat(shared); err == nil {
+		return static, shared
+	}
+	shim, _ := filepath.Glob("../shim/*.c")
+	lib := filepath.Join(binDir, "libplock.so.0")
+	for _, s := range [][]string{
+		append([]string{"cc", "-std=gnu11", "-I../include", "-o", static, "testdata/own.c"},
+			append(shim, "-lpthread")...),
+		append([]string{"cc", "-std=gnu11", "-I../include", "-shared", "-fPIC",
+			"-Wl,-soname,libplock.so.0", "-Wl,--version-script=../shim/libplock.map", "-o", lib},
+			append(shim, "-lpthread")...),
+		{"cc", "-std=gnu11", "-I../include", "-o", shared, "testdata/own.c", lib,
+			"-Wl,-rpath," + binDir},
+		{"chmod", "0755", static, shared, lib},
+	} {
+		if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(s, " "), err, out)
+		}
+	}
+	return static, shared
+}
+
+// One owner of the state: a program with libplock sees what cplock run
+// --lock proc, or cplock lock proc, locked in it as its own plock state:
+// its own plock(PROCLOCK) is EINVAL, and its own plock(UNLOCK) removes the
+// locks (VmLck 0 after it). On the old code PROCLOCK returned 0 and UNLOCK
+// left the first lock's pages locked (VmLck > 0).
+func TestRunLockIsTheProgramsOwn(t *testing.T) {
+	needRoot(t)
+	static, shared := buildOwn(t)
+	want := "state 6\nPROCLOCK -1 EINVAL\nUNLOCK 0 0 VmLck 0\n"
+	for _, prog := range []string{static, shared} {
+		t.Run("run/"+filepath.Base(prog), func(t *testing.T) {
+			r := cplock(t, "run", "--lock", "proc", "--", prog)
+			r.expect(t, 0)
+			if r.stdout != want {
+				t.Errorf("the program said %q, want %q", r.stdout, want)
+			}
+		})
+		t.Run("lock/"+filepath.Base(prog), func(t *testing.T) {
+			cmd := exec.Command(prog, "wait")
+			in, _ := cmd.StdinPipe()
+			var out bytes.Buffer
+			rd, wr, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stdout = wr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			wr.Close()
+			defer cmd.Process.Kill()
+			b := make([]byte, 6)
+			if n, _ := rd.Read(b); string(b[:n]) != "ready\n" {
+				t.Fatalf("the program said %q", b[:n])
+			}
+			cplock(t, "lock", "proc", strconv.Itoa(cmd.Process.Pid)).expect(t, 0)
+			in.Write([]byte("go\n"))
+			out.ReadFrom(rd)
+			cmd.Wait()
+			if out.String() != want {
+				t.Errorf("the program said %q, want %q", out.String(), want)
+			}
+		})
+	}
+	// A target without libplock is unaffected: cplock lock and unlock as before.
+	sl := exec.Command("sleep", "30")
+	if err := sl.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sl.Process.Kill(); sl.Wait() }()
+	pid := sl.Process.Pid
+	cplock(t, "lock", "proc", strconv.Itoa(pid)).expect(t, 0)
+	if k := vmlck(t, pid); k == 0 {
+		t.Errorf("target without libplock after lock: VmLck 0")
+	}
+	cplock(t, "unlock", strconv.Itoa(pid)).expect(t, 0)
+	if k := vmlck(t, pid); k != 0 {
+		t.Errorf("target without libplock after unlock: VmLck %d", k)
+	}
+}
