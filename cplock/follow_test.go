@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -349,5 +350,51 @@ func TestRunLockIsTheProgramsOwn(t *testing.T) {
 	cplock(t, "unlock", strconv.Itoa(pid)).expect(t, 0)
 	if k := vmlck(t, pid); k != 0 {
 		t.Errorf("target without libplock after unlock: VmLck %d", k)
+	}
+}
+
+// Under cplock run (now its tracer for its life) a stop is still a stop:
+// SIGSTOP halts the program until SIGCONT (PTRACE_LISTEN), as without a
+// tracer; a tracer that resumed it at its group-stop would fail this.
+func TestRunStopIsAStop(t *testing.T) {
+	needRoot(t)
+	cp, pid := runLocked(t, "proc", "sh", "-c", "while :; do echo tick; sleep 0.02; done")
+	lines := make(chan string, 1024)
+	go func() {
+		for {
+			l, err := cp.stdout.ReadString('\n')
+			if err != nil {
+				close(lines)
+				return
+			}
+			lines <- l
+		}
+	}()
+	next := func(d time.Duration) bool {
+		select {
+		case _, ok := <-lines:
+			return ok
+		case <-time.After(d):
+			return false
+		}
+	}
+	if !next(5 * time.Second) {
+		t.Fatalf("the program printed nothing; stderr %s", cp.stderr.String())
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for len(lines) > 0 {
+		<-lines // printed before the stop took effect
+	}
+	if next(500 * time.Millisecond) {
+		t.Errorf("the program ran on after SIGSTOP")
+	}
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if !next(5 * time.Second) {
+		t.Errorf("the program did not go on after SIGCONT")
 	}
 }
