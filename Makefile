@@ -31,7 +31,7 @@ export SHIMTEST_CGO_CFLAGS = -g -O2 -DPLOCK_SHIM_HASH=$(SHIM_HASH)
 # The library: every C file of shim/.
 SHIM_SRC = shim/sys.c shim/maps.c shim/classify.c shim/procfs.c shim/ops.c shim/future.c \
 	   shim/engine.c shim/plock.c shim/segments.c shim/status.c shim/reason.c shim/remote.c \
-	   shim/refusal.c shim/seccomp.c
+	   shim/refusal.c shim/seccomp.c shim/handoff.c
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/shim/%.o)
 HEADERS  = include/sys/lock.h include/plock.h
 

@@ -20,3 +20,4 @@
 #include "shim/remote.c"
 #include "shim/refusal.c"
 #include "shim/seccomp.c"
+#include "shim/handoff.c"

@@ -399,6 +399,66 @@ static void remote(size_t n, int runs, const char *cplock)
 	       median(s_self, runs), median(s_ctl, runs), median(s_cmd, runs));
 }
 
+/* bench forker N: N children, one after another, each exits at once. */
+static void forker(long n)
+{
+	int st;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		pid_t p = fork();
+
+		if (p == 0)
+			_exit(0);
+		if (p < 0 || waitpid(p, &st, 0) != p)
+			die("fork");
+	}
+}
+
+/* Runs argv (a NULL-terminated list) to its end: its time in ns. */
+static long long timed_run(char *const argv[])
+{
+	long long t = now_ns();
+	int st;
+	pid_t p = fork();
+
+	if (p == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die(argv[0]);
+	return now_ns() - t;
+}
+
+/*
+ * bench forks N RUNS CPLOCK: "bench forker N" alone, under cplock run
+ * --lock proc (its children unlocked), and under cplock run --follow --lock
+ * proc (each child locked at its first instruction), alternating.
+ */
+static void forks(long n, int runs, char *self, char *cplock)
+{
+	long long plain[MAXRUNS], run[MAXRUNS], follow[MAXRUNS];
+	char nbuf[32], lk[] = "--lock", proc[] = "proc", dd[] = "--", fo[] = "--follow",
+	     rn[] = "run", fk[] = "forker";
+	int r;
+
+	snprintf(nbuf, sizeof nbuf, "%ld", n);
+	{
+		char *a[] = { self, fk, nbuf, NULL };
+		char *b[] = { cplock, rn, lk, proc, dd, self, fk, nbuf, NULL };
+		char *c[] = { cplock, rn, fo, lk, proc, dd, self, fk, nbuf, NULL };
+
+		for (r = 0; r < runs; r++) {
+			plain[r] = timed_run(a);
+			run[r] = timed_run(b);
+			follow[r] = timed_run(c);
+		}
+	}
+	printf("forks %ld %d plain %lld run %lld follow %lld\n", n, runs, median(plain, runs),
+	       median(run, runs), median(follow, runs));
+}
+
 int main(int argc, char **argv)
 {
 	long a = argc > 2 ? strtol(argv[2], NULL, 0) : 0;
@@ -406,8 +466,8 @@ int main(int argc, char **argv)
 
 	pg = sysconf(_SC_PAGESIZE);
 	if (runs < 1 || runs > MAXRUNS || a <= 0) {
-		fprintf(stderr, "usage: bench heap|datlock|maps|einval|count N [RUNS]\n"
-				"       bench remote N RUNS CPLOCK\n");
+		fprintf(stderr, "usage: bench heap|datlock|maps|einval|count|forker N [RUNS]\n"
+				"       bench remote|forks N RUNS CPLOCK\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -423,6 +483,10 @@ int main(int argc, char **argv)
 		count((size_t)a);
 	else if (strcmp(argv[1], "remote") == 0 && argc > 4)
 		remote((size_t)a, runs, argv[4]);
+	else if (strcmp(argv[1], "forker") == 0)
+		forker(a);
+	else if (strcmp(argv[1], "forks") == 0 && argc > 4)
+		forks(a, runs, argv[0], argv[4]);
 	else
 		return 2;
 	return 0;

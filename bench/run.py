@@ -100,6 +100,12 @@ def main():
         row(f"  worst stall of a running thread, cplock vs its own plock", r["stall_cplock"],
             r["stall_self"], 2)
 
+    r = kv(run(f"{B}/bench", "forks", "1000", str(RUNS), cplock))
+    row("cplock run --follow --lock proc, a program that forks 1,000 children, vs without cplock",
+        r["follow"], r["plain"])
+    row("  cplock run --lock proc (children not locked), the same program, vs without cplock",
+        r["run"], r["plain"])
+
     c = float(run(f"{B}/bench", "einval", "2000000")[2])
     absolute("EINVAL path, C plock()", c, 50, "ns")
     g = statistics.median(float(run(f"{B}/gobench", "einval", "1000000")[2]) for _ in range(3))

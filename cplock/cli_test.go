@@ -52,7 +52,7 @@ func TestHelp(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--help"}, "\tcplock run [--allow-unlocked]"},
+		{[]string{"--help"}, "\tcplock run [--follow] [--allow-unlocked]"},
 		{[]string{"-h"}, "\tcplock status [-v] [--json] [PID]"},
 		{[]string{"help"}, "Run \"cplock help COMMAND\""},
 		{[]string{"help", "status"}, "\tcplock status [-v] [--json] [PID]"},

@@ -6,7 +6,7 @@ or unlocks a process that is running.
 Usage:
 
 	cplock status [-v] [--json] [PID]
-	cplock run [--allow-unlocked] [--pid-file FILE] --lock OP -- COMMAND [ARG...]
+	cplock run [--follow] [--allow-unlocked] [--pid-file FILE] --lock OP -- COMMAND [ARG...]
 	cplock lock [--seccomp-unchecked] OP PID
 	cplock unlock [--seccomp-unchecked] PID
 	cplock check [--bytes N]
@@ -65,13 +65,22 @@ Flags:
 
 Usage:
 
-	cplock run [--allow-unlocked] [--pid-file FILE] --lock OP -- COMMAND [ARG...]
+	cplock run [--follow] [--allow-unlocked] [--pid-file FILE] --lock OP -- COMMAND [ARG...]
 
 Run starts COMMAND (looked up in PATH) with plock(OP) applied before its
 main() runs, and waits for it. The program needs no change and no -lplock,
 and cplock needs nothing but itself: any program works, dynamically or
 statically linked C, Go (pure Go programs are static), and scripts (their
 interpreter is locked).
+
+The lock follows the program: whatever it executes (a script's
+#!/usr/bin/env interpreter, sh -c 'exec prog', a wrapper that execs the
+real server) runs locked with OP from its own entry point, as if that
+program's main began with plock(OP) too. With --follow, so do its
+children: every new process (fork, vfork, clone without CLONE_VM) is
+locked from its first instruction after the fork, and every program any of
+them executes. Without --follow children start unlocked, as System V says
+(locks are not inherited across fork); threads are never a separate case.
 
 OP is an operation of <sys/lock.h>, in any case: PROCLOCK, TXTLOCK,
 DATLOCK, SHLIBLOCK, PROCSHLIBLOCK, TXTSHLIBLOCK or DATSHLIBLOCK; or a short
@@ -82,29 +91,47 @@ libraries' text and data), and combinations with "+": proc+shlib
 text+data (PROCLOCK).
 
 How: Linux has no system call that locks another process's memory, so
-cplock starts the program under ptrace(2), lets the dynamic loader map its
-shared libraries, stops it at its entry point, before the program's first
-instruction, makes it execute the mlock2() and mlockall() calls itself,
-and lets it go, no longer traced. What is locked is decided as plock()
-decides it, by libplock's classification of the program's mappings. That
-needs no privilege beyond starting the program: a process may trace its
-own child (unless kernel.yama.ptrace_scope is 3).
+cplock starts the program under ptrace(2) and stays its tracer until it
+exits. At each exec it stops the process before the dynamic loader, checks
+there whether the lock can succeed, lets the loader map the shared
+libraries, stops it again at its entry point, before the program's first
+instruction, and makes it execute the mlock2() and mlockall() calls
+itself. What is locked is decided as plock() decides it, by libplock's
+classification of the program's mappings. Meanwhile every signal reaches
+the program as it would without cplock, and a stop (SIGSTOP, SIGTSTP) is a
+stop until SIGCONT. That needs no privilege beyond starting the program: a
+process may trace its own child (unless kernel.yama.ptrace_scope is 3).
+Because cplock traces it, no debugger, strace or cplock lock/unlock can
+attach to the program while it runs under cplock run.
 
-If cplock is killed before the program's first instruction (SIGKILL, the
-OOM killer), the kernel kills the program with it: it never runs, locked
-or not. Once it runs, killing cplock leaves it running.
+The program is held only while it is being locked, before its first
+instruction (after its start, an exec, or with --follow a fork): if cplock
+is killed then (SIGKILL, the OOM killer), the kernel kills that process
+with it, and it never runs unlocked. Killed at any other moment, cplock
+leaves every process running on, untraced and unharmed; programs they
+execute later are not locked.
 
-If the lock fails (the user lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is too
-low), cplock says why and how much would have to be locked, kills the
-program before it runs, and exits with status 1. The same if the program
-cannot be traced at all (a seccomp filter refuses ptrace, or cplock itself
-runs under strace -f): cplock says which, and the program is not started.
-With --allow-unlocked the program runs anyway, unlocked, after a warning.
+"Not started" means nothing of it ran. Whether the lock can succeed
+(RLIMIT_MEMLOCK against what the executable and its loader need, a limit
+of 0 without CAP_IPC_LOCK, the Go rule, a seccomp filter that forbids the
+calls) is decided at the exec, before the dynamic loader and any library's
+constructor runs. If the lock fails (the user lacks CAP_IPC_LOCK and
+RLIMIT_MEMLOCK is too low), cplock says why and how much would have to be
+locked, kills the program before it runs, and exits with status 1. The same
+if the program cannot be traced at all (a seccomp filter refuses ptrace, or
+cplock itself runs under strace -f): cplock says which, and the program is
+not started. If a lock at a later exec fails, that process is killed
+before the new program's first instruction and cplock says why (for the
+program itself cplock then exits with status 1; for a child under --follow
+it goes on waiting for the program). With --allow-unlocked a process whose
+lock fails runs anyway, unlocked, after a warning.
 
-The lock is the program's own: its children and the programs it executes
-start unlocked. A Go program is locked with the Go package's rule: a data
-lock without CAP_IPC_LOCK under a finite RLIMIT_MEMLOCK is refused, because
-the Go runtime would abort when its heap outgrew the limit.
+A program linked with libplock sees the lock as its own plock() state: its
+own plock(PROCLOCK) fails with EINVAL, and its plock(UNLOCK) removes the
+locks (cplock tells the library through its plock_handoff word, plock(3)).
+A Go program is locked with the Go package's rule: a data lock without
+CAP_IPC_LOCK under a finite RLIMIT_MEMLOCK is refused, because the Go
+runtime would abort when its heap outgrew the limit.
 
 Cplock exits with the program's exit status, or 128+N if signal N killed it,
 as a shell does. SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to cplock are
@@ -118,6 +145,7 @@ kernel does not grant its privilege to a program started under ptrace
 Flags:
 
 	--lock OP          the operation (required)
+	--follow           lock every child too, from its first instruction
 	--allow-unlocked   run the program even if the lock fails
 	--pid-file FILE    write the program's PID to FILE once it is locked
 
@@ -134,7 +162,8 @@ against the process's own RLIMIT_MEMLOCK and CAP_IPC_LOCK, not cplock's; a
 Go program is refused a data lock under a finite limit without
 CAP_IPC_LOCK, as by run. A failure changes nothing in the process: cplock
 says why (its RLIMIT_MEMLOCK, and how far to raise it with prlimit --pid)
-and exits with status 1.
+and exits with status 1. A process with libplock loaded sees what lock
+and unlock did as its own plock() state, as after run.
 
 How: Linux has no system call that locks another process's memory, so one
 thread of the process, the worker, executes mlock2() and mlockall() for

@@ -413,7 +413,8 @@ func TestKilledAtAnyInstant(t *testing.T) {
 	t.Run("SIGTERM+SIGINT+SIGHUP/multi", func(t *testing.T) {
 		killLockPoints(t, "multi", []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP})
 	})
-	t.Run("run/SIGKILL", killRunPoints)
+	t.Run("run/SIGKILL", func(t *testing.T) { killRunPoints(t, false) })
+	t.Run("run-exec/SIGKILL", func(t *testing.T) { killRunPoints(t, true) })
 }
 
 // subreaper makes the test the parent of what cplock leaves when it dies
@@ -434,7 +435,10 @@ func subreaper(t *testing.T) {
 	})
 }
 
-// runStart is one "cplock run --lock proc -- patient single".
+// runStart is one "cplock run --lock proc -- patient single", or with
+// viaExec "cplock run --lock proc -- sh -c 'exec patient single'": the
+// lock at sh's entry point, sh running locked, its exec, and the lock at
+// the patient's entry point.
 type runStart struct {
 	cmd    *exec.Cmd
 	ctl    *os.File
@@ -443,12 +447,16 @@ type runStart struct {
 	t0     time.Time
 }
 
-func startRun(t *testing.T) *runStart {
+func startRun(t *testing.T, viaExec bool) *runStart {
 	t.Helper()
 	inR, inW := pipe(t)
 	outR, outW := pipe(t)
 	errR, errW := pipe(t)
 	cmd := exec.Command(cplockBin, "run", "--lock", "proc", "--", buildPatient(t), "single")
+	if viaExec {
+		cmd = exec.Command(cplockBin, "run", "--lock", "proc", "--", "sh", "-c",
+			`exec "$0" single`, buildPatient(t))
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -472,7 +480,13 @@ func startRun(t *testing.T) *runStart {
 // child): the program then never ran its main (it printed nothing and is
 // gone), or it runs correctly; it never dies of what cplock left in it
 // (SIGTRAP of a breakpoint, say), and is never left stopped.
-func killRunPoints(t *testing.T) {
+//
+// viaExec: the program execs the patient (runStart), so that the kill
+// points fall in the first lock, while sh runs, in the lock at the exec and
+// after it: the patient never runs its main, or runs it correctly; a kill
+// in the lock at the exec kills it (PTRACE_O_EXITKILL, only then), a kill
+// at any other instant leaves it running, untraced.
+func killRunPoints(t *testing.T, viaExec bool) {
 	needRoot(t)
 	buildPatient(t)
 	subreaper(t)
@@ -486,7 +500,7 @@ func killRunPoints(t *testing.T) {
 	// from the first sight of cplock's child to the program's "ready".
 	var spans []time.Duration
 	for i := 0; i < 6; i++ {
-		r := startRun(t)
+		r := startRun(t, viaExec)
 		forked, ok := waitFork(r)
 		if !ok {
 			t.Fatalf("cplock run had no child in 5 s; stderr %s", r.stderr.String())
@@ -507,7 +521,11 @@ func killRunPoints(t *testing.T) {
 		r.out.Close()
 	}
 	span := median(spans)
-	t.Logf("cplock run --lock proc -- patient single: from the fork to \"ready\" %v (median of %d)",
+	what := "cplock run --lock proc -- patient single"
+	if viaExec {
+		what = "cplock run --lock proc -- sh -c 'exec patient single'"
+	}
+	t.Logf("%s: from the fork to \"ready\" %v (median of %d)", what,
 		span.Round(10*time.Microsecond), len(spans))
 
 	fracs := schedule(rng, killPoints)
@@ -516,13 +534,13 @@ func killRunPoints(t *testing.T) {
 	begin := time.Now()
 	for i := 0; i < killPoints && time.Since(begin) < killBudget; i++ {
 		o := pointOutcome{op: "run", sig: syscall.SIGKILL, delay: time.Duration(fracs[i] * float64(span))}
-		end := runPoint(t, &o)
+		end := runPoint(t, &o, viaExec)
 		o.frac = float64(o.at) / float64(span)
 		ends[end]++
 		outs = append(outs, o)
 	}
 	t.Logf("what the program did: %v", ends)
-	reportPoints(t, "cplock run --lock proc -- patient single", outs, time.Since(begin))
+	reportPoints(t, what, outs, time.Since(begin))
 }
 
 // waitFork watches cplock run until it has a child: when it was first seen.
@@ -539,9 +557,9 @@ func waitFork(r *runStart) (time.Time, bool) {
 // its child, and judges what is left: the program, now the test's child,
 // must have printed nothing and be gone, or be running correctly. It
 // returns what the program did.
-func runPoint(t *testing.T, o *pointOutcome) string {
+func runPoint(t *testing.T, o *pointOutcome, viaExec bool) string {
 	t.Helper()
-	r := startRun(t)
+	r := startRun(t, viaExec)
 	t0, ok := waitFork(r)
 	if !ok {
 		t0 = time.Now()

@@ -70,6 +70,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run")
 	lockFlag := fs.String("lock", "", "")
 	allow := fs.Bool("allow-unlocked", false, "")
+	follow := fs.Bool("follow", false, "")
 	pidFile := fs.String("pid-file", "", "")
 	pos, err := parseFlags("run", fs, args, false)
 	if err == errHelp {
@@ -105,7 +106,61 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
-	err = plock.StartLocked(cmd, op, *allow)
+	done := make(chan struct{})
+	defer close(done)
+	forward := func(p *os.Process) {
+		go func() {
+			for {
+				select {
+				case s := <-sigs:
+					_ = p.Signal(s)
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	var stopped error // the program was not started, or killed before it ran
+	ran := false      // the first program ran: a failure later is at an exec
+	started := func(err error) {
+		ran = true
+		forward(cmd.Process)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "cplock: warning: cannot lock %s: %v; running %s unlocked\n",
+				name, err, name)
+		case op.Classes().Has(plock.LockedData):
+			if st, err := plock.StatusOf(cmd.Process.Pid); err == nil && !st.CapIPCLock &&
+				st.MemlockSoft != plock.Unlimited {
+				left := uint64(0)
+				if st.MemlockSoft > st.VmLck {
+					left = st.MemlockSoft - st.VmLck
+				}
+				fmt.Fprintf(stderr, "cplock: note: %s's later memory is locked too and counts "+
+					"against RLIMIT_MEMLOCK %s: after %s more, its mmap and malloc fail\n",
+					name, bytesize.Format(st.MemlockSoft), bytesize.Format(left))
+			}
+		}
+		if *pidFile != "" {
+			if err := writePIDFile(*pidFile, cmd.Process.Pid); err != nil {
+				fmt.Fprintf(stderr, "cplock: warning: --pid-file: %v\n", err)
+			}
+		}
+	}
+	if *pidFile != "" {
+		defer os.Remove(*pidFile)
+	}
+	failed := func(pid int, err error) {
+		what := fmt.Sprintf("process %d (%s)", pid, commOf(pid))
+		if *allow {
+			fmt.Fprintf(stderr, "cplock: warning: cannot lock %s: %v; it runs unlocked\n", what, err)
+			return
+		}
+		fmt.Fprintf(stderr, "cplock: cannot lock %s: %v; it was killed before its first "+
+			"instruction (--allow-unlocked runs it anyway)\n", what, err)
+	}
+	ws, err := plock.RunLocked(cmd, op, plock.RunOptions{Follow: *follow, AllowUnlocked: *allow,
+		Started: started, Failed: failed})
 	var perr *plock.Error
 	switch {
 	case cmd.Process == nil && !errors.As(err, &perr):
@@ -122,58 +177,54 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if err := unlocked.Start(); err != nil {
 			return startFailure(name, err)
 		}
-		cmd = unlocked // err stays: the warning below says it runs unlocked
-	}
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			select {
-			case s := <-sigs:
-				_ = cmd.Process.Signal(s)
-			case <-done:
-				return
-			}
-		}
-	}()
-
-	switch {
-	case err != nil && errors.Is(err, syscall.ESRCH):
-		// It exited before its entry point (the loader said why): its
-		// status is cplock's.
-	case err != nil && !*allow:
-		return failf("cannot lock %s: %v; %s was not started (--allow-unlocked runs it anyway)",
-			name, err, name)
-	case err != nil:
 		fmt.Fprintf(stderr, "cplock: warning: cannot lock %s: %v; running %s unlocked\n",
 			name, err, name)
-	case op.Classes().Has(plock.LockedData):
-		if st, err := plock.StatusOf(cmd.Process.Pid); err == nil && !st.CapIPCLock &&
-			st.MemlockSoft != plock.Unlimited {
-			left := uint64(0)
-			if st.MemlockSoft > st.VmLck {
-				left = st.MemlockSoft - st.VmLck
+		forward(unlocked.Process)
+		if *pidFile != "" {
+			if err := writePIDFile(*pidFile, unlocked.Process.Pid); err != nil {
+				fmt.Fprintf(stderr, "cplock: warning: --pid-file: %v\n", err)
 			}
-			fmt.Fprintf(stderr, "cplock: note: %s's later memory is locked too and counts "+
-				"against RLIMIT_MEMLOCK %s: after %s more, its mmap and malloc fail\n",
-				name, bytesize.Format(st.MemlockSoft), bytesize.Format(left))
 		}
-	}
-	if *pidFile != "" {
-		if err := writePIDFile(*pidFile, cmd.Process.Pid); err != nil {
-			fmt.Fprintf(stderr, "cplock: warning: --pid-file: %v\n", err)
-		} else {
-			defer os.Remove(*pidFile)
+		werr := unlocked.Wait()
+		if unlocked.ProcessState == nil {
+			return failf("%s: %v", name, werr)
 		}
-	}
-	err = cmd.Wait()
-	if cmd.ProcessState == nil {
+		ws = unlocked.ProcessState.Sys().(syscall.WaitStatus)
+	case err != nil && errors.As(err, &perr) && perr.PID == cmd.Process.Pid:
+		stopped = err
+	case err != nil:
 		return failf("%s: %v", name, err)
 	}
-	if code := exitCode(cmd.ProcessState); code != 0 {
+	if stopped != nil {
+		what := "was not started"
+		if ran {
+			what = "was killed before the new program's first instruction"
+		}
+		return failf("cannot lock %s: %v; %s %s (--allow-unlocked runs it anyway)",
+			name, stopped, name, what)
+	}
+	if code := waitCode(ws); code != 0 {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// waitCode is a wait status as a shell gives it: 128+N if signal N killed
+// the program.
+func waitCode(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// commOf is the name of the program that process pid runs, for messages.
+func commOf(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // exitCode is the program's exit status as a shell gives it: 128+N if

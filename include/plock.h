@@ -36,6 +36,22 @@ int plock_op_classes(int op);
 int plock_state(void);
 
 /*
+ * plock_handoff is how a tracer that locks this process from outside
+ * (cplock run, cplock lock and unlock: plock_ctl with a pid) tells the
+ * library what it did, so that the process has one plock state: the
+ * library's.  The tracer finds the symbol in the process's libplock (or in
+ * its executable, linked statically), and writes it through
+ * /proc/PID/mem, in one aligned 64-bit store: the process's pid in the high
+ * 32 bits, and in the low bits PLOCK_HANDOFF_RESET (everything was
+ * unlocked, munlockall()) and/or the classes locked (TXTLOCK, DATLOCK,
+ * SHLIBLOCK).  The library takes it into its state at its next plock()
+ * or plock_state() (with no system call), if the pid is its own process's
+ * (a fork child's copy is not), and clears it.  A program never writes it.
+ */
+extern volatile uint64_t plock_handoff;
+#define PLOCK_HANDOFF_RESET	0x100
+
+/*
  * Flags for plock_flags().
  *
  * PLOCK_STRICT_FUTURE: a data lock (DATLOCK, PROCLOCK and their SHLIBLOCK
@@ -240,6 +256,26 @@ struct plock_reason {
  * that kills on mlock2 then kills the process.
  */
 #define PLOCK_SECCOMP_UNCHECKED	4
+
+/*
+ * Flags of plock_ctl() for a tracer that follows a program through its
+ * execs and forks (cplock run).  PLOCK_TRACED: the calling thread traces
+ * pid already (PTRACE_SEIZE, its only thread) and holds it in a ptrace-stop
+ * at the start of a new program (an exec; with PLOCK_AT_ENTRY: run it to
+ * its entry point first) or of a fork child (its first stop, before its
+ * first instruction).  After the call, whether it succeeded or not, pid has
+ * its own registers and is still stopped and traced by the calling thread,
+ * with the options PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC |
+ * PTRACE_O_TRACECLONE, and with PLOCK_FOLLOW PTRACE_O_TRACEFORK |
+ * PTRACE_O_TRACEVFORK too; while the call runs, PTRACE_O_EXITKILL is on as
+ * well, so that a process that cannot be locked before its first
+ * instruction dies with the caller, and never after.  PLOCK_STARTED: pid
+ * was started as PLOCK_AT_ENTRY says (SIGTRAP ignored, a parent-death
+ * signal): both are set back before the call returns.
+ */
+#define PLOCK_TRACED		8
+#define PLOCK_FOLLOW		16
+#define PLOCK_STARTED		32
 
 /*
  * plock_ctl applies op to process pid, with flags (PLOCK_STRICT_FUTURE,

@@ -13,8 +13,10 @@
  * memory, and turn the recorded MCL_FUTURE back on.
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <string.h>
 
 #include "internal.h"
@@ -498,6 +500,84 @@ static int lock(struct engine *e, struct pl_call *c, uint64_t *vmlck)
 	/* Why, from the table this call locked by, before the rollback reads another. */
 	explain(e, err, c->classes, *vmlck);
 	rollback(e, c->before);
+	return err;
+}
+
+/*
+ * The bytes of the executable's PT_GNU_RELRO that its loader makes
+ * read-only before the entry point (rounded as glibc's _dl_protect_relro
+ * rounds): writable data at the exec, text at the entry.  0 if it has none
+ * or its program headers cannot be read.
+ */
+static uint64_t relro_bytes(const struct pl_proc *p)
+{
+	uintptr_t phdr, phnum, bias = 0, start = 0, end = 0;
+	int have_bias = 0;
+	Elf64_Phdr ph;
+	size_t i;
+
+	if (pl_proc_phdr(p->pid, &phdr) != 0 || pl_proc_auxv(p->pid, AT_PHNUM, &phnum) != 0 ||
+	    phdr == 0 || phnum > 256)
+		return 0;
+	for (i = 0; i < phnum; i++) {
+		if (pl_peek(p, phdr + i * sizeof ph, &ph, sizeof ph) != 0)
+			return 0;
+		if (ph.p_type == PT_PHDR) {
+			bias = phdr - (uintptr_t)ph.p_vaddr;
+			have_bias = 1;
+		} else if (ph.p_type == PT_GNU_RELRO) {
+			start = (uintptr_t)ph.p_vaddr;
+			end = (uintptr_t)(ph.p_vaddr + ph.p_memsz);
+		}
+	}
+	if (!have_bias || end <= start)
+		return 0;
+	start = (bias + start) & ~(uintptr_t)4095;
+	end = (bias + end) & ~(uintptr_t)4095;
+	return end > start ? end - start : 0;
+}
+
+int pl_lock_feasible(struct pl_call *c)
+{
+	struct engine e;
+	uint64_t vmlck = 0, n = 0;
+	int err = 0;
+
+	memset(&e, 0, sizeof e);
+	e.p = c->p;
+	e.limited = -1;
+	e.why = c->why;
+	c->why->memlock = PLOCK_UNLIMITED;
+	if ((err = pl_proc_vmlck(e.p->pid, &vmlck)) != 0 || !limited(&e))
+		goto out;
+	c->why->vmlck = vmlck;
+	if ((c->classes & DATLOCK) && (c->flags & PLOCK_STRICT_FUTURE) && c->why->memlock != 0) {
+		c->why->why = PLOCK_WHY_STRICT;
+		err = ENOMEM;
+	} else if (c->why->memlock == 0) {
+		err = EPERM;
+	} else {
+		/*
+		 * What the mappings need now, with the executable's RELRO
+		 * moved from data to text, as its loader will have moved it
+		 * at the entry point.  The shared objects the loader maps are
+		 * not there yet: this is the least the lock needs.
+		 */
+		n = need(&e, c->classes, vmlck);
+		if ((c->classes & (TXTLOCK | DATLOCK)) == TXTLOCK)
+			n += relro_bytes(e.p);
+		else if ((c->classes & (TXTLOCK | DATLOCK)) == DATLOCK)
+			n -= n - vmlck > relro_bytes(e.p) ? relro_bytes(e.p) : 0;
+		if (n > c->why->memlock)
+			err = ENOMEM;
+	}
+	if (err != 0) {
+		explain(&e, err, c->classes, vmlck);
+		if (c->why->why == PLOCK_WHY_LIMIT)
+			c->why->need = n;
+	}
+out:
+	pl_table_free(&e.t);
 	return err;
 }
 

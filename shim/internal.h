@@ -146,8 +146,9 @@ struct pl_proc {
 
 /*
  * remote.c: ptrace.  pl_remote_attach stops one thread of pid, the worker
- * (with at_entry: pid is our PTRACE_TRACEME child stopped at execve; run it
- * to its entry point first) and returns 0 or an errno (PL_EEXEC: pid
+ * (flags of plock_ctl: with PLOCK_AT_ENTRY, pid is our PTRACE_TRACEME child
+ * stopped at execve, run to its entry point first; with PLOCK_TRACED, pid
+ * is traced and stopped already, and stays so, <plock.h>) and returns 0 or an errno (PL_EEXEC: pid
  * executed a new program meanwhile); pl_remote_syscall makes the worker
  * execute system call nr and returns its result, or -errno (-EPERM,
  * without making it, for a call its seccomp filter would refuse);
@@ -166,7 +167,20 @@ struct pl_lockrange {
 	int on_fault;
 };
 
-int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **r);
+int pl_remote_attach(pid_t pid, int flags, struct pl_remote **r);
+/*
+ * With PLOCK_TRACED | PLOCK_AT_ENTRY, pl_remote_attach leaves the process at
+ * its exec stop, before its dynamic loader; pl_remote_enter runs it to its
+ * entry point (0 for any other).
+ */
+int pl_remote_enter(struct pl_remote *r);
+
+/*
+ * handoff.c: tells the libplock of process p (traced by the caller), if it
+ * has one, what the caller locked in it (classes) or that it unlocked
+ * everything (reset): <plock.h>'s plock_handoff.
+ */
+void pl_handoff_tell(const struct pl_proc *p, int classes, int reset);
 size_t pl_remote_mlock_many(struct pl_remote *r, const struct pl_lockrange *v, size_t n);
 long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6]);
 void pl_remote_detach(struct pl_remote *r);
@@ -238,6 +252,13 @@ struct pl_call {
 };
 
 int pl_lock(struct pl_call *c);
+/*
+ * Whether c can succeed as far as the process's limits tell before any
+ * call is made in it (the strict rule, a limit of 0, RLIMIT_MEMLOCK against
+ * VmLck and every mapping c would lock now): 0, or the errno pl_lock would
+ * give, with c->why filled.
+ */
+int pl_lock_feasible(struct pl_call *c);
 int pl_unlock(const struct pl_proc *p, const struct pl_snapshot *keep, struct plock_reason *why);
 int pl_locked_classes(const struct pl_proc *p, int classes, int *still);
 void pl_snapshot_free(struct pl_snapshot *s);

@@ -53,6 +53,8 @@ struct self {
  */
 static struct self fallback = { PTHREAD_MUTEX_INITIALIZER, 0, 0, { NULL, 0, 0, 0 } };
 static struct self *me = &fallback;
+
+volatile uint64_t plock_handoff;
 static int wiped_on_fork;
 static int init_err;
 
@@ -153,6 +155,32 @@ static int has_shlibs(void)
 	return n > 0;
 }
 
+/*
+ * What a tracer locked in this process from outside (<plock.h>): taken into
+ * the state under mu, if it names this process.  A fork child finds the
+ * parent's pid there (its copy of the word is the parent's) and its owner
+ * set to its own: it takes nothing, and its locks were not inherited.  Only
+ * memory is read: no system call.
+ */
+static void take_handoff(void)
+{
+	uint64_t h = __atomic_load_n(&plock_handoff, __ATOMIC_ACQUIRE);
+
+	if (h == 0)
+		return;
+	if ((pid_t)(h >> 32) == me->owner && me->owner != 0) {
+		if (h & PLOCK_HANDOFF_RESET) {
+			/* munlockall() in it: nothing of before is locked any more */
+			me->state = 0;
+			pl_snapshot_free(&me->user);
+		}
+		me->state |= (int)(h & PL_ALL_CLASSES);
+	}
+	/* A tracer's later word is not lost: it is taken next time. */
+	(void)__atomic_compare_exchange_n(&plock_handoff, &h, (uint64_t)0, 0, __ATOMIC_ACQ_REL,
+					  __ATOMIC_RELAXED);
+}
+
 static const struct pl_proc caller = { 0, NULL };
 
 static int self_lock(int classes, int flags, struct plock_reason *why)
@@ -219,6 +247,7 @@ static int self_call(int op, int flags, struct plock_reason *why)
 	if (init_err != 0)
 		return init_err;
 	pthread_mutex_lock(&me->mu);
+	take_handoff();
 	if (op == UNLOCK && me->state == 0) {
 		why->why = PLOCK_WHY_NOTHING;
 		err = EINVAL;
@@ -251,7 +280,8 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	long nr;
 
 	why->classes = classes;
-	if (classes < 0 || (flags & ~(PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY |
+	if (classes < 0 || (flags & ~(PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY | PLOCK_TRACED |
+				      PLOCK_FOLLOW | PLOCK_STARTED |
 				      PLOCK_SECCOMP_UNCHECKED)) != 0) {
 		why->classes = 0;
 		why->why = PLOCK_WHY_BADOP;
@@ -261,7 +291,7 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 		why->why = PLOCK_WHY_GONE;
 		return ESRCH;
 	}
-	if ((err = pl_remote_attach(pid, (flags & PLOCK_AT_ENTRY) != 0, &p.remote)) != 0) {
+	if ((err = pl_remote_attach(pid, flags, &p.remote)) != 0) {
 		long detail = 0;
 
 		if (err == PL_EEXEC) {
@@ -279,26 +309,36 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	/* A call its seccomp filter forbids is never made: refused before the first. */
 	nr = pl_remote_filtered(p.remote) && !(flags & PLOCK_SECCOMP_UNCHECKED) ? -1 :
 	     pl_sys_forbidden(&p);
+	c.p = &p;
+	c.classes = classes;
+	c.flags = flags & PLOCK_STRICT_FUTURE;
+	c.held = 0;
+	c.before = &before;
+	c.why = why;
 	if (nr != 0) {
 		why->why = PLOCK_WHY_SECCOMP;
 		why->detail = (int)nr;
 		err = EPERM;
+	} else if (op != UNLOCK && (flags & PLOCK_TRACED) && (flags & PLOCK_AT_ENTRY) &&
+		   ((err = pl_lock_feasible(&c)) != 0 || (err = pl_remote_enter(p.remote)) != 0)) {
+		/*
+		 * Held at its exec stop, before its dynamic loader: what can be
+		 * known to fail is refused there, before any code of the new
+		 * program (a library's constructor) runs.
+		 */
 	} else if (op == UNLOCK) {
 		err = pl_unlock(&p, NULL, why);
 	} else {
-		c.p = &p;
-		c.classes = classes;
-		c.flags = flags & PLOCK_STRICT_FUTURE;
-		c.held = 0;
-		c.before = &before;
-		c.why = why;
 		err = pl_lock(&c);
 		pl_snapshot_free(&before);
 	}
 	if (err == ESRCH && pl_remote_execed(p.remote))
 		why->why = PLOCK_WHY_EXEC;
+	/* The process's own libplock, if any, takes this as its own state. */
+	if (err == 0)
+		pl_handoff_tell(&p, classes, op == UNLOCK);
 	/* A program that failed to lock at its entry point has not run yet. */
-	if (err != 0 && (flags & PLOCK_AT_ENTRY))
+	if (err != 0 && (flags & (PLOCK_AT_ENTRY | PLOCK_TRACED)))
 		pl_remote_hold(p.remote);
 	else
 		pl_remote_detach(p.remote);
@@ -358,6 +398,7 @@ int plock_state(void)
 	int s;
 
 	pthread_mutex_lock(&me->mu);
+	take_handoff();
 	s = me->state;
 	pthread_mutex_unlock(&me->mu);
 	return s & PL_ALL_CLASSES;

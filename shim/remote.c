@@ -129,6 +129,11 @@ struct pl_remote {
 	pid_t pid;		/* the process (its thread group id) */
 	pid_t worker;		/* the one thread we trace */
 	int seized;		/* 0: our PTRACE_TRACEME child (at_entry) */
+	int held;		/* PLOCK_TRACED: traced before us, and stays so */
+	int reset;		/* started as PLOCK_AT_ENTRY says: reset_child() */
+	int keep_kill;		/* held, failed: PTRACE_O_EXITKILL stays on */
+	int at_exec;		/* held at an exec: pl_remote_enter() runs it to its entry */
+	long options;		/* held: the ptrace options to leave it with */
 	int parent;		/* the caller is its parent: its exit is the caller's */
 	int traced;		/* the worker is ours (seized, or our TRACEME child) */
 	int stopped;		/* the worker is in a ptrace-stop */
@@ -146,7 +151,7 @@ struct pl_remote {
 	uintptr_t probe;	/* an address mapped in it: the program headers */
 	struct pl_seccomp *filter;	/* the worker's seccomp filters, or NULL */
 	int filtered;		/* ... which exist but could not be read */
-	unsigned long long held;	/* at_entry: signals to give back (bit sig-1) */
+	unsigned long long sigs;	/* at_entry: signals to give back (bit sig-1) */
 };
 
 /* What a wait status of a tracee says. */
@@ -410,7 +415,7 @@ static int deliver(struct pl_remote *r, int sig)
 	int err;
 
 	if (!r->seized) {
-		r->held |= 1ULL << (sig - 1);
+		r->sigs |= 1ULL << (sig - 1);
 		return 0;
 	}
 	if ((err = pl_regs_set(r->worker, &r->saved)) != 0)
@@ -661,7 +666,7 @@ static void reset_child(struct pl_remote *r)
 	static const uint64_t dfl[4];
 	long a[6] = { SIGTRAP, 0, 0, 8, 0, 0 }, p[6] = { PR_SET_PDEATHSIG, 0, 0, 0, 0, 0 };
 
-	if (r->seized || r->gone || !r->stopped || r->code == 0 ||
+	if (!r->reset || r->gone || !r->stopped || r->code == 0 ||
 	    pwrite(r->mem, dfl, sizeof dfl, (off_t)r->list) != sizeof dfl)
 		return;
 	a[1] = (long)r->list;
@@ -691,9 +696,20 @@ static void release(struct pl_remote *r)
 		r->dirty = 0;
 		settle_rseq(r);
 	}
+	if (r->held) {
+		/*
+		 * Still ours, stopped, its own registers back: the caller
+		 * resumes it.  Without PTRACE_O_EXITKILL from here on, unless
+		 * the lock failed: then the caller kills it, or lets it run
+		 * unlocked with the options below.
+		 */
+		if (!r->keep_kill)
+			(void)ptrace(PTRACE_SETOPTIONS, r->worker, 0, (void *)r->options);
+		return;
+	}
 	if (!r->seized)
 		for (sig = 1; sig <= 64; sig++)
-			if (r->held & (1ULL << (sig - 1)))
+			if (r->sigs & (1ULL << (sig - 1)))
 				(void)syscall(SYS_tgkill, r->pid, r->worker, sig);
 	/*
 	 * The detach wakes the worker with TIF_SIGPENDING set, so the way
@@ -728,6 +744,11 @@ void pl_remote_hold(struct pl_remote *r)
 
 	if (r == NULL)
 		return;
+	if (r->held) {
+		r->keep_kill = 1;
+		pl_remote_detach(r);
+		return;
+	}
 	if (r->seized || r->gone || !r->stopped) {
 		pl_remote_detach(r);
 		return;
@@ -738,7 +759,7 @@ void pl_remote_hold(struct pl_remote *r)
 		(void)pl_regs_set(r->worker, &r->saved);
 	/* Signals held meanwhile: queued, for after the caller's decision. */
 	for (sig = 1; sig <= 64; sig++)
-		if (r->held & (1ULL << (sig - 1)))
+		if (r->sigs & (1ULL << (sig - 1)))
 			(void)syscall(SYS_tgkill, r->pid, r->pid, sig);
 	free_remote(r);
 }
@@ -833,6 +854,17 @@ static int run_to_entry(struct pl_remote *r)
 		return EIO;
 	if ((err = pl_regs_get(r->pid, &regs)) != 0)
 		return err;
+	if (pl_regs_pc(&regs) == entry && r->held) {
+		/*
+		 * A static program, there already; but a PTRACE_EVENT_EXEC
+		 * stop is inside execve(), whose syscall-exit-stop would come
+		 * first after a PTRACE_SYSCALL.  An interrupt-stop is past
+		 * it, on the way to user mode, before its first instruction.
+		 */
+		(void)ptrace(PTRACE_INTERRUPT, r->pid, 0, 0);
+		resume(r, PTRACE_CONT, 0);
+		return stop_worker(r);
+	}
 	if (pl_regs_pc(&regs) == entry)
 		return 0;			/* a static program: there already */
 	/* PTRACE_POKETEXT writes even read-only text (a private copy of the page). */
@@ -939,10 +971,62 @@ static int open_mem(struct pl_remote *r)
 	return pl_proc_phdr(r->pid, &r->probe);
 }
 
-int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **rp)
+/*
+ * The options a PLOCK_TRACED process is left with: every exec is reported
+ * (PTRACE_EVENT_EXEC: no SIGTRAP for a seized tracee), and so is every new
+ * thread, whose exec would be one; with PLOCK_FOLLOW every new process too.
+ */
+static long held_options(int flags)
+{
+	long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE;
+
+	if (flags & PLOCK_FOLLOW)
+		o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+	return o;
+}
+
+/*
+ * A process the caller traces already, stopped at the start of a new
+ * program or of a fork child (PLOCK_TRACED): until it is released it dies
+ * with us (PTRACE_O_EXITKILL), so that it never runs the program unlocked
+ * nor hits the breakpoint at its entry point without us.
+ */
+static int take_held(struct pl_remote *r, int flags)
+{
+	r->worker = r->pid;
+	r->traced = r->stopped = r->held = r->seized = r->parent = 1;
+	r->reset = (flags & PLOCK_STARTED) != 0;
+	r->options = held_options(flags);
+	r->at_exec = (flags & PLOCK_AT_ENTRY) != 0;
+	if (ptrace(PTRACE_SETOPTIONS, r->pid, 0, (void *)(r->options | PTRACE_O_EXITKILL)) != 0)
+		return errno == ESRCH ? ESRCH : errno;
+	return 0;
+}
+
+/*
+ * A held process at its exec stop: nothing of the new program has run, not
+ * even its dynamic loader, so the caller decides there whether the lock
+ * can succeed (its seccomp filter, its limit), and only then runs it to its
+ * entry point.  Its registers are read again there.
+ */
+int pl_remote_enter(struct pl_remote *r)
+{
+	int err;
+
+	if (r == NULL || !r->at_exec)
+		return 0;
+	r->at_exec = 0;
+	if ((err = run_to_entry(r)) != 0 || (err = pl_regs_get(r->worker, &r->saved)) != 0)
+		return err;
+	r->dirty = r->armed = 0;
+	r->rseq_cs = 0;
+	return 0;
+}
+
+int pl_remote_attach(pid_t pid, int flags, struct pl_remote **rp)
 {
 	struct pl_remote *r;
-	int err;
+	int err, at_entry = (flags & PLOCK_AT_ENTRY) != 0;
 
 	*rp = NULL;
 	if (!PL_REMOTE_SUPPORTED)
@@ -956,13 +1040,19 @@ int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **rp)
 	r->mem = -1;
 	r->pid = pid;
 	r->seized = !at_entry;
+	r->reset = at_entry;
 	r->parent = at_entry || pl_proc_status_long(pid, 0, "PPid", 0) == getpid();
-	if (!at_entry && (err = open_mem(r)) != 0) {
+	if (flags & PLOCK_TRACED) {
+		if ((err = take_held(r, flags)) != 0 || (err = open_mem(r)) != 0)
+			goto fail;
+	} else if (!at_entry && (err = open_mem(r)) != 0) {
 		/* Opening it takes what tracing does: say why not as for ptrace. */
 		err = err == EACCES ? EPERM : err;
 		goto fail;
 	}
-	if (at_entry) {
+	if (r->held) {
+		/* taken above */
+	} else if (at_entry) {
 		r->worker = pid;
 		r->traced = 1;
 		if ((err = exec_stop(r)) != 0)
@@ -981,7 +1071,8 @@ int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **rp)
 		if ((err = seize(r)) != 0)
 			goto fail;
 	}
-	if ((at_entry && (err = open_mem(r)) != 0) || (err = pl_regs_get(r->worker, &r->saved)) != 0)
+	if ((at_entry && !r->held && (err = open_mem(r)) != 0) ||
+	    (err = pl_regs_get(r->worker, &r->saved)) != 0)
 		goto fail;
 	err = ENOSYS;
 	if (!pl_regs_native(&r->saved))
@@ -999,7 +1090,7 @@ int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **rp)
 	return 0;
 fail:
 	/* The process executed a new program while we attached: say so. */
-	if (r->mem >= 0 && !at_entry && (err == ESRCH || err == ENOEXEC) && replaced(r))
+	if (r->mem >= 0 && !at_entry && !r->held && (err == ESRCH || err == ENOEXEC) && replaced(r))
 		err = PL_EEXEC;
 	pl_remote_detach(r);
 	return err;
@@ -1011,10 +1102,10 @@ struct pl_remote {
 	int unused;
 };
 
-int pl_remote_attach(pid_t pid, int at_entry, struct pl_remote **r)
+int pl_remote_attach(pid_t pid, int flags, struct pl_remote **r)
 {
 	(void)pid;
-	(void)at_entry;
+	(void)flags;
 	*r = NULL;
 	return ENOSYS;
 }
@@ -1061,6 +1152,12 @@ void pl_remote_detach(struct pl_remote *r)
 void pl_remote_hold(struct pl_remote *r)
 {
 	(void)r;
+}
+
+int pl_remote_enter(struct pl_remote *r)
+{
+	(void)r;
+	return 0;
 }
 
 #endif /* PL_REMOTE_NOREGS */

@@ -10,6 +10,13 @@
  *				nanosleeps of 1 ms (each must return 0); exit 0
  *				if it is right
  *	target threads PATH	fifo, while 8 threads map, touch and unmap memory
+ *	target smaps		print "pid P exe K/M locked, stack S, VmLck N kB":
+ *				of its own executable's mappings in
+ *				/proc/self/smaps, K of M have the "lo" flag, and
+ *				its [stack] has it (S 1) or not (0); exit 0
+ *	target fork N		fork N children that each print their smaps line
+ *				as the child of a server would (from its own
+ *				/proc/self/smaps) and exit; wait for them, exit 0
  *
  * Exit 3: a call failed (EINTR, say); 4: wrong data or checksum.
  */
@@ -22,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +47,62 @@ static void vmlck(void)
 			fputs(line, stdout);
 	if (f != NULL)
 		fclose(f);
+}
+
+/* The line of "target smaps", read by the process itself. */
+static int smaps(void)
+{
+	char exe[4096], line[4096], cur[4096] = "";
+	int k = 0, m = 0, vmlck = -1, stack = 0;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (n <= 0 || f == NULL)
+		return 3;
+	exe[n] = '\0';
+	while (fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		char *path = strchr(line, '/');
+
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "VmFlags:", 8) == 0 && strcmp(cur, exe) == 0) {
+			m++;
+			k += strstr(line, " lo") != NULL;
+		} else if (strncmp(line, "VmFlags:", 8) == 0 && strcmp(cur, "[stack]") == 0) {
+			stack = strstr(line, " lo") != NULL;
+		} else if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			snprintf(cur, sizeof cur, "%s", path != NULL ? path :
+				 strstr(line, "[stack]") != NULL ? "[stack]" : "");
+		}
+	}
+	fclose(f);
+	f = fopen("/proc/self/status", "r");
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		sscanf(line, "VmLck: %d", &vmlck);
+	if (f != NULL)
+		fclose(f);
+	printf("pid %d exe %d/%d locked, stack %d, VmLck %d kB\n", (int)getpid(), k, m, stack,
+	       vmlck);
+	fflush(stdout);
+	return 0;
+}
+
+static int forks(int n)
+{
+	int i, st, rc = 0;
+
+	for (i = 0; i < n; i++) {
+		pid_t p = fork();
+
+		if (p == 0)
+			_exit(smaps());
+		if (p < 0)
+			return 3;
+	}
+	while (wait(&st) > 0)
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			rc = 3;
+	return rc;
 }
 
 static int fifo(const char *path)
@@ -142,6 +206,10 @@ int main(int argc, char **argv)
 	}
 	if (argc > 2 && strcmp(argv[1], "fifo") == 0)
 		return fifo(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "smaps") == 0)
+		return smaps();
+	if (argc > 2 && strcmp(argv[1], "fork") == 0)
+		return forks(atoi(argv[2]));
 	if (argc > 1 && strcmp(argv[1], "checksum") == 0)
 		return checksum();
 	if (argc > 2 && strcmp(argv[1], "threads") == 0)

@@ -722,7 +722,7 @@ static void test_entry(const char *name, int collected)
 	if (collected)
 		CHECK(waitpid(pid, &st, 0) == pid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP,
 		      "no exec stop: %#x", st);
-	err = pl_remote_attach(pid, 1, &r);
+	err = pl_remote_attach(pid, PLOCK_AT_ENTRY, &r);
 	if (CHECK(err == 0, "attach at entry: %s", strerror(err))) {
 #if defined(__x86_64__)
 		CHECK(tracee_pc(pid) == entry_of(pid) && entry_of(pid) != 0,
@@ -758,7 +758,7 @@ static void test_hold(int detach)
 		execl(self_path(), self_path(), "entry-child", (char *)NULL);
 		_exit(127);
 	}
-	err = pl_remote_attach(pid, 1, &r);
+	err = pl_remote_attach(pid, PLOCK_AT_ENTRY, &r);
 	if (CHECK(err == 0, "attach at entry: %s", strerror(err))) {
 		v = rsys(r, SYS_mlockall, MCL_CURRENT | MCL_ONFAULT, 0, 0);
 		CHECK(v == 0, "mlockall: %ld", v);
