@@ -246,14 +246,25 @@ func TestRunChildrenDoNotInherit(t *testing.T) {
 }
 
 // A program linked with libplock that calls plock() itself after cplock
-// locked it from outside: its own calls work on the locks already there
-// (cplock's locks are not the program's plock state, which starts empty).
+// locked it from outside: the locks are its own plock state (the library
+// keeps it, plock_handoff), as if main began with plock(OP). So its own
+// PROCLOCK is EINVAL once text or data is locked, and works after a
+// shared-library lock, which leaves text and data to it.
 func TestRunProgramCallingPlock(t *testing.T) {
-	for _, op := range []string{"proc", "text", "shlib"} {
-		r := cplock(t, "run", "--lock", op, "--", legacyBin)
-		r.expect(t, 0)
-		if r.stdout != "legacy: text and data locked in memory\nlegacy: unlocked\n" {
-			t.Errorf("--lock %s: %q", op, r.stdout)
+	for _, c := range []struct{ op, stdout, stderr string }{
+		{"proc", "", "legacy: plock(PROCLOCK): Invalid argument\n"},
+		{"text", "", "legacy: plock(PROCLOCK): Invalid argument\n"},
+		{"shlib", "legacy: text and data locked in memory\nlegacy: unlocked\n", ""},
+	} {
+		r := cplock(t, "run", "--lock", c.op, "--", legacyBin)
+		code := 0
+		if c.stderr != "" {
+			code = 1
+		}
+		r.expect(t, code)
+		if r.stdout != c.stdout || r.stderr != c.stderr {
+			t.Errorf("--lock %s: stdout %q, stderr %q; want %q, %q", c.op, r.stdout, r.stderr,
+				c.stdout, c.stderr)
 		}
 	}
 }
