@@ -490,7 +490,9 @@ static void verdict(const char *what, int ok)
 int main(int argc, char **argv)
 {
 	int total = argc > 1 ? atoi(argv[1]) : 20000, round, t, bad = 0, state;
-	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	int forks_on = !(argc > 3 && strcmp(argv[3], "nofork") == 0);
+	/* SEED 0, or none: one from the clock. */
+	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 0;
 	pthread_t churner, forker_tid;
 	unsigned long calls = 0, nbad = 0;
 	uint64_t base, end;
@@ -503,7 +505,7 @@ int main(int argc, char **argv)
 	if (ops_per_round < 1)
 		ops_per_round = 1;
 	if (seed == 0)
-		seed = 1;
+		seed = ((uint64_t)time(NULL) ^ (uint64_t)getpid() << 32) | 1;
 	printf("stress: seed %llu, %d threads x %d rounds x %d ops (rerun: %s %d %llu)\n",
 	       (unsigned long long)seed, NTHREAD, NROUND, ops_per_round, argv[0], total,
 	       (unsigned long long)seed);
@@ -525,7 +527,14 @@ int main(int argc, char **argv)
 		pthread_create(&workers[t].tid, NULL, work, &workers[t]);
 	}
 	pthread_create(&churner, NULL, churn, &seed);
-	pthread_create(&forker_tid, NULL, forker, NULL);
+	/*
+	 * Under ThreadSanitizer a forked child of this busy process hangs now
+	 * and then inside the sanitizer's runtime, before or in its first
+	 * call (about 1 run in 3, the same with the shim of before this
+	 * round): the forks are the uninstrumented run's ("nofork").
+	 */
+	if (forks_on)
+		pthread_create(&forker_tid, NULL, forker, NULL);
 	for (round = 0; round < NROUND; round++) {
 		pthread_barrier_wait(&round_start);
 		pthread_barrier_wait(&round_end);
@@ -533,7 +542,8 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stop, 1);
 	pthread_join(churner, NULL);
-	pthread_join(forker_tid, NULL);
+	if (forks_on)
+		pthread_join(forker_tid, NULL);
 	for (t = 0; t < NTHREAD; t++) {
 		pthread_join(workers[t].tid, NULL);
 		calls += workers[t].n;
@@ -544,7 +554,9 @@ int main(int argc, char **argv)
 	verdict("every result is 0 or EINVAL, invalid ops EINVAL", nbad == 0);
 	verdict("the history linearizes against the contract's state machine", linearize(0));
 	verdict("checkpoints: lo flags, MCL_FUTURE, VmLck, own mlock kept", bad == 0);
-	verdict("children start unlocked and lock/unlock themselves", forks > 0 && child_failures == 0);
+	if (forks_on)
+		verdict("children start unlocked and lock/unlock themselves",
+			forks > 0 && child_failures == 0);
 
 	state = plock_state();
 	if (state != 0 && plock(UNLOCK) != 0)
