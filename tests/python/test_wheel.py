@@ -90,10 +90,12 @@ def unpack(sdist, dest):
 
 
 def makefile_list(name):
-    """The words of a variable of the Makefile (continuation lines joined)."""
-    with open(os.path.join(pltest.REPO, "Makefile")) as f:
-        text = f.read().replace("\\\n", " ")
-    return re.search(r"^%s\s*=(.*)$" % name, text, re.M).group(1).split()
+    """The words of a variable as make expands it (make print-NAME)."""
+    p = subprocess.run(["make", "-s", "--no-print-directory", "-C", pltest.REPO, "print-" + name],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if p.returncode != 0:
+        raise AssertionError("make print-%s: %s" % (name, p.stderr))
+    return p.stdout.split()
 
 
 def record_ok(whl):
