@@ -551,6 +551,20 @@ size_t pl_remote_mlock_many(struct pl_remote *r, const struct pl_lockrange *v, s
 	return done;
 }
 
+/*
+ * A failure to write the worker's memory or registers, seen from the call.
+ * The worker is in a ptrace-stop ('t') until we resume it, and only SIGKILL
+ * wakes it from there: the exit then drops the memory that /proc/PID/mem
+ * writes to, so a kill shows up first as a failed write.  Not stopped any
+ * more is ESRCH, as the exit that follows says; else the failure itself.
+ */
+static long failed(struct pl_remote *r, int err)
+{
+	if (pl_proc_state(r->pid, r->worker) != 't')
+		return -ESRCH;	/* release() collects the exit */
+	return -err;
+}
+
 long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6])
 {
 	pl_regs regs;
@@ -565,11 +579,11 @@ long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6])
 		return -EPERM;		/* never made: the filter would refuse it */
 	for (;;) {
 		if ((err = arm(r)) != 0)
-			return -err;
+			return failed(r, err);
 		regs = r->saved;
 		pl_regs_set_call(&regs, r->code, nr, args);
 		if ((err = pl_regs_set(r->worker, &regs)) != 0)
-			return -err;
+			return failed(r, err);
 		r->dirty = 1;
 		settle_rseq(r);
 		resume(r, PTRACE_SYSCALL, 0);
@@ -588,7 +602,7 @@ long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6])
 		if (sig != 0)
 			return -EIO;	/* no signal is dequeued inside a call */
 		if ((err = pl_regs_get(r->worker, &regs)) != 0)
-			return -err;
+			return failed(r, err);
 		res = pl_regs_result(&regs);
 		switch (-res) {
 		case 512: case 513: case 514: case 516:
