@@ -84,11 +84,10 @@ them executes. Without --follow children start unlocked, as System V says
 
 OP is an operation of <sys/lock.h>, in any case: PROCLOCK, TXTLOCK,
 DATLOCK, SHLIBLOCK, PROCSHLIBLOCK, TXTSHLIBLOCK or DATSHLIBLOCK; or a short
-form: proc (PROCLOCK: text and data), text (TXTLOCK), data (DATLOCK: data,
-heap and stack, and all later growth), shlib (SHLIBLOCK: the shared
-libraries' text and data), and combinations with "+": proc+shlib
-(PROCSHLIBLOCK), text+shlib (TXTSHLIBLOCK), data+shlib (DATSHLIBLOCK),
-text+data (PROCLOCK).
+form: proc (PROCLOCK: text and data), text (TXTLOCK), data (DATLOCK),
+shlib (SHLIBLOCK), and combinations with "+": proc+shlib (PROCSHLIBLOCK),
+text+shlib (TXTSHLIBLOCK), data+shlib (DATSHLIBLOCK), text+data
+(PROCLOCK). Each locks what plock(OP) locks: see the table of plock(3).
 
 How: Linux has no system call that locks another process's memory, so
 cplock starts the program under ptrace(2) and stays its tracer until it
