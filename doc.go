@@ -19,21 +19,17 @@
 //
 // # Operations and state
 //
-// Plock(op) locks or unlocks classes of segments. The process's state is the
-// set of classes locked, which State returns:
+// Plock(op) locks the classes of segments that op names, which
+// op.Classes() returns (ProcLock: text and data, with the stack); Unlock
+// removes every lock Plock made. The process's state is the set of classes
+// locked, which State returns. An op that would lock a class locked already
+// is EINVAL, and so is Unlock with nothing locked, and a shared-library op in
+// a program that has no shared objects. What each op locks is the C
+// library's one table (plock_op_classes); docs/CONTRACT.md, section 1, is its
+// statement in words.
 //
-//	Unlock         removes every lock Plock made        EINVAL if nothing is locked
-//	ProcLock       text and data (with the stack)       EINVAL if text or data is locked
-//	TxtLock        text                                 EINVAL if text is locked
-//	DatLock        data (with the stack)                EINVAL if data is locked
-//	ShlibLock      shared-library text and data         EINVAL if shlib is locked, or the
-//	                                                    program has no shared objects
-//	ProcShlibLock  ProcLock and ShlibLock               EINVAL if text, data or shlib is locked
-//	TxtShlibLock   TxtLock and ShlibLock                EINVAL if text or shlib is locked
-//	DatShlibLock   DatLock and ShlibLock                EINVAL if data or shlib is locked
-//
-// Any other value is EINVAL, decided from the state alone, before any system
-// call. TxtLock then DatLock is the state ProcLock makes. A call that fails
+// A value that is no op is EINVAL too; every EINVAL is decided from the state
+// alone, before any system call. TxtLock then DatLock is the state ProcLock makes. A call that fails
 // changes nothing: the state, the pages locked, what the program locked
 // itself and its own mlockall(MCL_FUTURE) are as before. Locks are not
 // inherited by child processes, and exec ends them. Plock is safe from any

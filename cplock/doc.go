@@ -28,6 +28,13 @@ text and data) as plock() itself, from libplock.
 Exit status: 0 on success, 1 on a failure, 2 on a usage error; "cplock run"
 exits with the program's status.
 
+Examples:
+
+	cplock run --lock proc -- ./server
+	cplock lock proc+shlib $(pidof server)
+	cplock status $(pidof server)
+	cplock unlock $(pidof server)
+
 # status
 
 Usage:
@@ -84,11 +91,10 @@ them executes. Without --follow children start unlocked, as System V says
 
 OP is an operation of <sys/lock.h>, in any case: PROCLOCK, TXTLOCK,
 DATLOCK, SHLIBLOCK, PROCSHLIBLOCK, TXTSHLIBLOCK or DATSHLIBLOCK; or a short
-form: proc (PROCLOCK: text and data), text (TXTLOCK), data (DATLOCK: data,
-heap and stack, and all later growth), shlib (SHLIBLOCK: the shared
-libraries' text and data), and combinations with "+": proc+shlib
-(PROCSHLIBLOCK), text+shlib (TXTSHLIBLOCK), data+shlib (DATSHLIBLOCK),
-text+data (PROCLOCK).
+form: proc (PROCLOCK: text and data), text (TXTLOCK), data (DATLOCK),
+shlib (SHLIBLOCK), and combinations with "+": proc+shlib (PROCSHLIBLOCK),
+text+shlib (TXTSHLIBLOCK), data+shlib (DATSHLIBLOCK), text+data
+(PROCLOCK). Each locks what plock(OP) locks: see the table of plock(3).
 
 How: Linux has no system call that locks another process's memory, so
 cplock starts the program under ptrace(2) and stays its tracer until it
@@ -102,7 +108,9 @@ the program as it would without cplock, and a stop (SIGSTOP, SIGTSTP) is a
 stop until SIGCONT. That needs no privilege beyond starting the program: a
 process may trace its own child (unless kernel.yama.ptrace_scope is 3).
 Because cplock traces it, no debugger, strace or cplock lock/unlock can
-attach to the program while it runs under cplock run.
+attach to the program while it runs under cplock run. Threads that
+shared-library constructors start before the entry point run on while the
+program is locked.
 
 The program is held only while it is being locked, before its first
 instruction (after its start, an exec, or with --follow a fork): if cplock
@@ -211,7 +219,7 @@ before:
 Permission is what the kernel asks to trace the process:
 
   - the same user, and the process is dumpable (not a set-user-ID or
-    file-capability program), or CAP_SYS_PTRACE (root has it; grant it
+    file-capability program, no prctl(PR_SET_DUMPABLE, 0)), or CAP_SYS_PTRACE (root has it; grant it
     with setcap cap_sys_ptrace+ep, or systemd
     AmbientCapabilities=CAP_SYS_PTRACE);
   - Yama (kernel.yama.ptrace_scope): 0 lets a user trace any of its
@@ -220,12 +228,13 @@ Permission is what the kernel asks to trace the process:
     sysctl kernel.yama.ptrace_scope=0; 2 needs CAP_SYS_PTRACE always;
     3 refuses everyone until the next boot;
   - no other tracer (a debugger, strace) attached to any of its threads,
-    and no seccomp filter in cplock's way (a container may need
-    --cap-add SYS_PTRACE).
+    and no seccomp filter or security module (SELinux, AppArmor) refusing
+    ptrace to cplock (a container may need --cap-add SYS_PTRACE).
 
 When the kernel refuses, cplock says which of these it was and what to do
 (for a tracer: its process ID). Linux on x86-64 only, for now; elsewhere
-lock says it is not supported.
+lock, unlock and run say it is not supported, and so they do for a 32-bit
+program on x86-64.
 
 Flags:
 
@@ -272,3 +281,5 @@ Usage:
 Help shows the overview of cplock, or the details of COMMAND.
 */
 package main
+
+//go:generate go run ../internal/manpage -o ../man/cplock.1 doc.go

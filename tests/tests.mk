@@ -10,7 +10,8 @@
 #               UBSan only, gcc cannot link ASan statically); the model test "quick"
 #   c-valgrind  the model test ("short": sequences of length 1 and 2) under memcheck
 #   install     make and make install without Go in a clean copy; pkg-config, both routes
-#   go          the plock package, ./internal/headertest, the package under -race
+#   go          the plock package, ./internal/headertest, the documents (./internal/doccheck,
+#               ./internal/manpage), the package under -race
 #   crosslang   testdata/crosslang/cases.txt through C, Python and Go
 #   cmd         cplock end to end against real processes (cplock/*_test.go)
 #   fuzz        internal/shimtest's seeds and unit tests under -asan, then 20 s of fuzzing
@@ -24,7 +25,7 @@
 CT_NAMES = model einval unpriv fork growth userlock threads ldso segments static vfork rollback need \
 	   mappings noproc moving remote hostile seccomp
 TESTS = $(CT_NAMES:%=c/%) c/headers $(CT_NAMES:%=c-asan/%) c-valgrind/model install \
-	go/package go/headertest go/race crosslang cmd fuzz/seeds-asan fuzz/fuzz-20s \
+	go/package go/headertest go/docs go/race crosslang cmd fuzz/seeds-asan fuzz/fuzz-20s \
 	stress tsan/stress tsan/threads bigmaps py/package
 
 # What each suite runs, built before prove starts (BUILT_suite).
