@@ -180,6 +180,21 @@ func TestPrototypes(t *testing.T) {
 	}
 }
 
+// TestCgoBoundary: bindings.go is the one file of package plock that
+// imports "C", so the checks above, which read what it calls and how it
+// converts, see every use of the C library.
+func TestCgoBoundary(t *testing.T) {
+	var files []string
+	for _, f := range parseBindings(t) {
+		for _, imp := range f.Imports {
+			if imp.Path.Value == `"C"` {
+				files = append(files, filepath.Base(bindings.fset.Position(f.Package).Filename))
+			}
+		}
+	}
+	assert.Equal(t, []string{"bindings.go"}, files)
+}
+
 // structFields returns the fields of struct tag: name -> C type.
 func structFields(t *testing.T, a *cc.AST, tag string) map[string]cc.Type {
 	t.Helper()
