@@ -14,6 +14,10 @@ import (
 	"syscall"
 )
 
+// Another process: LockProcess, StartLocked and RunLocked, over ctl
+// (bindings.go), with ptrace(2) for RunLocked's following. They need Linux
+// and cgo; nocgo.go has their stubs for the other builds.
+
 // Flags of plock_ctl (<plock.h>) besides strictFuture.
 const (
 	atEntry   = 2  // PLOCK_AT_ENTRY
