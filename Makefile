@@ -25,14 +25,14 @@ LIB_CFLAGS  = $(BASE_CFLAGS) -fPIC $(CFLAGS)
 B = build
 
 # The library is every C file of shim/; shim_cgo.c includes the same list
-# for the Go package (sources_test.go checks that they agree).
+# for the Go package (bindings_test.go checks that they agree).
 SHIM_SRC = $(sort $(wildcard shim/*.c))
 SHIM_HDR = $(wildcard shim/*.h)
 HEADERS  = include/sys/lock.h include/plock.h
 SHIM_OBJ = $(SHIM_SRC:shim/%.c=$(B)/shim/%.o)
 
 # cgo compiles shim/*.c through #include, and the go build cache does not
-# track included files.  The package embeds them (shim_sources.go), which
+# track included files.  The package embeds them (bindings.go), which
 # makes them build inputs; internal/shimtest cannot embed files outside its
 # directory, so its jobs get a hash of the C sources in CGO_CFLAGS instead.
 SHIM_HASH := $(shell cat $(SHIM_SRC) $(SHIM_HDR) $(HEADERS) | sha1sum | cut -c1-16)

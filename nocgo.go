@@ -10,28 +10,27 @@ import (
 
 // Without cgo, or on a system other than Linux, the package builds and
 // every call returns ErrNoCgo: the C library that does the work is
-// compiled by cgo, for Linux only.
+// compiled by cgo, for Linux only. This file is the twin of bindings.go,
+// and has the functions of process.go, which needs Linux's ptrace.
 
-// Plock returns ErrNoCgo.
-func Plock(op Op) error { return ErrNoCgo }
+func ctl(pid int, op Op, flags int) error { return ErrNoCgo }
 
-// State returns no class.
-func State() Classes { return 0 }
+// opClasses needs the C library's table of the ops: none without it.
+func opClasses(op Op) Classes { return 0 }
 
-// Classes needs the C library's table of the ops: none without it.
-func (op Op) Classes() Classes { return 0 }
+func state() Classes { return 0 }
 
-// Segments returns ErrNoCgo.
-func Segments() ([]Segment, error) { return nil, ErrNoCgo }
+func segments(pid int) ([]Segment, error) { return nil, ErrNoCgo }
 
-// SegmentsOf returns ErrNoCgo.
-func SegmentsOf(pid int) ([]Segment, error) { return nil, ErrNoCgo }
+func status(pid int) (Report, error) { return Report{}, ErrNoCgo }
 
-// Status returns ErrNoCgo.
-func Status() (Report, error) { return Report{}, ErrNoCgo }
+func lockf(fd int, cmd LockfCmd, length int64) error { return ErrNoCgo }
 
-// StatusOf returns ErrNoCgo.
-func StatusOf(pid int) (Report, error) { return Report{}, ErrNoCgo }
+func syscallName(nr int) string { return fmt.Sprintf("syscall %d", nr) }
+
+func reasonName(r Reason) string { return fmt.Sprintf("Reason(%d)", int(r)) }
+
+func className(c Class) string { return fmt.Sprintf("Class(%d)", int(c)) }
 
 // LockProcess returns ErrNoCgo.
 func LockProcess(pid int, op Op) error { return ErrNoCgo }
@@ -44,14 +43,6 @@ func LockProcessFlags(pid int, op Op, flags ProcessFlags) error { return ErrNoCg
 
 // StartLocked returns ErrNoCgo and starts nothing.
 func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error { return ErrNoCgo }
-
-func lockf(fd int, cmd LockfCmd, length int64) error { return ErrNoCgo }
-
-func syscallName(nr int) string { return fmt.Sprintf("syscall %d", nr) }
-
-func reasonName(r Reason) string { return fmt.Sprintf("Reason(%d)", int(r)) }
-
-func className(c Class) string { return fmt.Sprintf("Class(%d)", int(c)) }
 
 // RunOptions is what RunLocked takes.
 type RunOptions struct {

@@ -64,3 +64,11 @@ type Segment struct {
 	IsLocked    bool   // the mapping is locked (VmFlags "lo")
 	LockOnFault bool   // Plock locks it on fault rather than eagerly
 }
+
+// Segments lists the mappings of the calling process in address order.
+func Segments() ([]Segment, error) { return SegmentsOf(0) }
+
+// SegmentsOf lists the mappings of process pid (0 for the caller). Reading
+// another user's process needs the same permission as reading its
+// /proc/PID/smaps.
+func SegmentsOf(pid int) ([]Segment, error) { return segments(pid) }

@@ -180,6 +180,21 @@ func TestPrototypes(t *testing.T) {
 	}
 }
 
+// TestCgoBoundary: bindings.go is the one file of package plock that
+// imports "C", so the checks above, which read what it calls and how it
+// converts, see every use of the C library.
+func TestCgoBoundary(t *testing.T) {
+	var files []string
+	for _, f := range parseBindings(t) {
+		for _, imp := range f.Imports {
+			if imp.Path.Value == `"C"` {
+				files = append(files, filepath.Base(bindings.fset.Position(f.Package).Filename))
+			}
+		}
+	}
+	assert.Equal(t, []string{"bindings.go"}, files)
+}
+
 // structFields returns the fields of struct tag: name -> C type.
 func structFields(t *testing.T, a *cc.AST, tag string) map[string]cc.Type {
 	t.Helper()
@@ -340,14 +355,14 @@ func TestStructs(t *testing.T) {
 		tag, fn, v string
 		want       map[string]string
 	}{
-		{"plock_segment", "SegmentsOf", "c", map[string]string{
+		{"plock_segment", "segments", "c", map[string]string{
 			"start": "uintptr_t", "end": "uintptr_t", "offset": "uint64_t", "inode": "uint64_t",
 			"dev_major": "unsigned", "dev_minor": "unsigned", "seg_class": "int", "prot": "int",
 			"locked": "int", "lock_on_fault": "int", "size": "uint64_t", "resident": "uint64_t",
 			// cc keeps no qualifier of a member's pointee: path is
 			// const char * in the header.
 			"locked_bytes": "uint64_t", "path": "char *"}},
-		{"plock_status", "StatusOf", "st", map[string]string{
+		{"plock_status", "status", "st", map[string]string{
 			"state": "int", "future": "int", "cap_ipc_lock": "int", "vmlck": "uint64_t",
 			"memlock_cur": "uint64_t", "memlock_max": "uint64_t", "headroom": "uint64_t"}},
 		{"plock_reason", "reasonError", "why", map[string]string{
