@@ -186,14 +186,17 @@ func main() {
 	assert.Equal(t, "true true true\nplock: not available in this build: it needs cgo "+
 		"(CGO_ENABLED=1 and a C compiler) on Linux\n", string(out))
 
-	// Another system: the package builds there without the shim, which is
+	// Other systems: the package builds there without the shim, which is
 	// Linux's (shim_cgo.c carries the build constraint of bindings.go), and
-	// go vet compiles the tests that build there too.
-	for _, verb := range []string{"build", "vet"} {
-		cmd := exec.Command(goCommand(), verb, ".")
-		cmd.Env = append(os.Environ(), "GOOS=darwin", "GOARCH=arm64", "CGO_ENABLED=0")
-		out, err := cmd.CombinedOutput()
-		assert.NoError(t, err, "GOOS=darwin go %s:\n%s", verb, out)
+	// go vet compiles the tests that build there too.  Windows, because
+	// syscall's types differ there (WaitStatus is a struct).
+	for _, goos := range []string{"darwin", "windows"} {
+		for _, verb := range []string{"build", "vet"} {
+			cmd := exec.Command(goCommand(), verb, ".")
+			cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=arm64", "CGO_ENABLED=0")
+			out, err := cmd.CombinedOutput()
+			assert.NoError(t, err, "GOOS=%s go %s:\n%s", goos, verb, out)
+		}
 	}
 }
 

@@ -52,4 +52,7 @@ type RunOptions struct {
 }
 
 // RunLocked returns ErrNoCgo and starts nothing.
-func RunLocked(cmd *exec.Cmd, op Op, o RunOptions) (syscall.WaitStatus, error) { return 0, ErrNoCgo }
+func RunLocked(cmd *exec.Cmd, op Op, o RunOptions) (syscall.WaitStatus, error) {
+	var none syscall.WaitStatus // a struct on Windows, a number elsewhere
+	return none, ErrNoCgo
+}
