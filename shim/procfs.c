@@ -17,16 +17,75 @@
 
 #include "internal.h"
 
+pid_t pl_proc_pid(pid_t pid)
+{
+	return pid == getpid() ? 0 : pid;
+}
+
+int pl_proc_stat(pid_t pid, pid_t tid, char *buf, size_t size, const char **rest)
+{
+	char path[64];
+	const char *s;
+	int err;
+
+	if (tid != 0)
+		snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	else
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((err = pl_read_file(path, buf, size, NULL)) != 0)
+		return err;
+	/* The command name, in parentheses, may hold anything: the last ")" ends it. */
+	if ((s = strrchr(buf, ')')) == NULL || s[1] != ' ')
+		return EIO;
+	*rest = s + 2;
+	return 0;
+}
+
 /* The state letter of thread tid of pid (field 3 of its stat), or 0 if gone. */
 static char task_state(pid_t pid, pid_t tid)
 {
-	char path[64], buf[512];
+	char buf[512];
 	const char *s;
 
-	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	if (pl_read_file(path, buf, sizeof buf, NULL) != 0 || (s = strrchr(buf, ')')) == NULL)
-		return 0;
-	return s[1] == ' ' ? s[2] : 0;
+	return pl_proc_stat(pid, tid, buf, sizeof buf, &s) == 0 ? s[0] : 0;
+}
+
+int pl_proc_live(char state)
+{
+	return state != 0 && state != 'Z' && state != 'X';
+}
+
+int pl_tasks_open(struct pl_tasks *it, pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	it->pid = pid;
+	if ((it->dir = opendir(path)) == NULL)
+		return pl_proc_errno(pid, errno);
+	return 0;
+}
+
+pid_t pl_tasks_next(struct pl_tasks *it, char *state)
+{
+	struct dirent *d;
+	long tid;
+
+	while ((d = readdir(it->dir)) != NULL) {
+		/* ".", "..": not a thread. */
+		if ((tid = strtol(d->d_name, NULL, 10)) <= 0)
+			continue;
+		if (state != NULL)
+			*state = task_state(it->pid, (pid_t)tid);
+		return (pid_t)tid;
+	}
+	return 0;
+}
+
+void pl_tasks_close(struct pl_tasks *it)
+{
+	closedir(it->dir);
+	it->dir = NULL;
 }
 
 /*
@@ -38,8 +97,8 @@ static char task_state(pid_t pid, pid_t tid)
  */
 static int proc_path(pid_t pid, const char *file, char path[64])
 {
-	struct dirent *d;
-	DIR *dir;
+	struct pl_tasks it;
+	pid_t tid;
 	char c;
 
 	if (pid < 0)
@@ -49,22 +108,15 @@ static int proc_path(pid_t pid, const char *file, char path[64])
 		return 0;
 	}
 	snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
-	if ((c = task_state(pid, pid)) != 'Z')
+	if (task_state(pid, pid) != 'Z' || pl_tasks_open(&it, pid) != 0)
 		return 0;
-	snprintf(path, 64, "/proc/%d/task", (int)pid);
-	if ((dir = opendir(path)) == NULL)
-		return 0;
-	snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
-	while ((d = readdir(dir)) != NULL) {
-		long tid = strtol(d->d_name, NULL, 10);
-
-		if (tid > 0 && tid != pid && (c = task_state(pid, (pid_t)tid)) != 0 &&
-		    c != 'Z' && c != 'X') {
-			snprintf(path, 64, "/proc/%d/task/%ld/%s", (int)pid, tid, file);
+	while ((tid = pl_tasks_next(&it, &c)) != 0) {
+		if (tid != pid && pl_proc_live(c)) {
+			snprintf(path, 64, "/proc/%d/task/%d/%s", (int)pid, (int)tid, file);
 			break;
 		}
 	}
-	closedir(dir);
+	pl_tasks_close(&it);
 	return 0;
 }
 
@@ -277,21 +329,15 @@ long pl_proc_status_long(pid_t pid, pid_t tid, const char *key, long dflt)
 
 int pl_proc_exiting(pid_t pid)
 {
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
+	struct pl_tasks it;
 	int live = 0;
+	char c;
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	if ((dir = opendir(path)) == NULL)
+	if (pl_tasks_open(&it, pid) != 0)
 		return 1;
-	while (!live && (d = readdir(dir)) != NULL) {
-		long tid = strtol(d->d_name, NULL, 10);
-		char c;
-
-		live = tid > 0 && (c = task_state(pid, (pid_t)tid)) != 0 && c != 'Z' && c != 'X';
-	}
-	closedir(dir);
+	while (!live && pl_tasks_next(&it, &c) != 0)
+		live = pl_proc_live(c);
+	pl_tasks_close(&it);
 	return !live;
 }
 
