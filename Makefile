@@ -250,7 +250,7 @@ $(B)/crosslang/crosslang: tests/crosslang/crosslang.c $(HEADERS) $(B)/libplock.s
 HB_CFLAGS = -std=c11 $(WARN) -Iinclude -O2 -g -pthread
 HB_TSAN   = -std=c11 $(WARN) -Iinclude -O1 -g -pthread -fsanitize=thread
 HB_ORACLE = tests/c/smaps_oracle.c
-HB_DEPS   = $(HB_ORACLE) tests/c/smaps_oracle.h $(SHIM_DEPS)
+HB_DEPS   = $(HB_ORACLE) tests/c/smaps_oracle.h tests/c/harness.h $(SHIM_DEPS)
 
 $(B)/stress/stress: tests/stress/stress.c $(HB_DEPS)
 	@mkdir -p $(@D)
