@@ -127,6 +127,8 @@ int pl_has_shlibs(const struct pl_proc *p, const struct pl_table *t);
 /* procfs.c: other facts about a process (pid 0: the caller). */
 /* pid as they take it: 0 for the caller, named by 0 or by its own pid. */
 pid_t pl_proc_pid(pid_t pid);
+/* /proc/PID/task/TID/FILE, or /proc/PID/FILE for tid 0, in path[64]. */
+void pl_proc_path(pid_t pid, pid_t tid, const char *file, char path[64]);
 int pl_proc_phdr(pid_t pid, uintptr_t *phdr);
 int pl_proc_vmlck(pid_t pid, uint64_t *bytes);
 int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max);

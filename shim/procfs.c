@@ -17,6 +17,14 @@
 
 #include "internal.h"
 
+void pl_proc_path(pid_t pid, pid_t tid, const char *file, char path[64])
+{
+	if (tid != 0)
+		snprintf(path, 64, "/proc/%d/task/%d/%s", (int)pid, (int)tid, file);
+	else
+		snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
+}
+
 pid_t pl_proc_pid(pid_t pid)
 {
 	return pid == getpid() ? 0 : pid;
@@ -28,10 +36,7 @@ int pl_proc_stat(pid_t pid, pid_t tid, char *buf, size_t size, const char **rest
 	const char *s;
 	int err;
 
-	if (tid != 0)
-		snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	else
-		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	pl_proc_path(pid, tid, "stat", path);
 	if ((err = pl_read_file(path, buf, size, NULL)) != 0)
 		return err;
 	/* The command name, in parentheses, may hold anything: the last ")" ends it. */
@@ -59,7 +64,7 @@ int pl_tasks_open(struct pl_tasks *it, pid_t pid)
 {
 	char path[64];
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	pl_proc_path(pid, 0, "task", path);
 	it->pid = pid;
 	if ((it->dir = opendir(path)) == NULL)
 		return pl_proc_errno(pid, errno);
@@ -107,12 +112,12 @@ static int proc_path(pid_t pid, const char *file, char path[64])
 		snprintf(path, 64, "/proc/self/%s", file);
 		return 0;
 	}
-	snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
+	pl_proc_path(pid, 0, file, path);
 	if (task_state(pid, pid) != 'Z' || pl_tasks_open(&it, pid) != 0)
 		return 0;
 	while ((tid = pl_tasks_next(&it, &c)) != 0) {
 		if (tid != pid && pl_proc_live(c)) {
-			snprintf(path, 64, "/proc/%d/task/%d/%s", (int)pid, (int)tid, file);
+			pl_proc_path(pid, tid, file, path);
 			break;
 		}
 	}
@@ -298,7 +303,7 @@ int pl_proc_status(pid_t pid, pid_t tid, const char *key, char *out, size_t n)
 	int err;
 
 	if (tid != 0) {
-		snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+		pl_proc_path(pid, tid, "status", path);
 		err = pl_proc_errno(pid, pl_read_file(path, buf, sizeof buf, NULL));
 	} else {
 		err = slurp(pid, "status", buf, sizeof buf, NULL);

@@ -105,7 +105,7 @@ int pl_remote_refusal(pid_t pid, long *detail)
 		 * The files in /proc/PID (not the directory itself) belong
 		 * to root when the process is not dumpable.
 		 */
-		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		pl_proc_path(pid, 0, "stat", path);
 		if (stat(path, &sb) == 0 && sb.st_uid != tu[1])
 			return PLOCK_PTRACE_NODUMP;
 	}

@@ -17,7 +17,6 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -422,7 +421,7 @@ static int sc_status_mode(pid_t pid, pid_t tid, int *mode)
 	ssize_t r, i;
 
 	*mode = 0;
-	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	pl_proc_path(pid, tid, "status", path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		err = pl_proc_errno(pid, errno);
 		return err == ESRCH ? ESRCH : EACCES;
