@@ -1,14 +1,13 @@
 package main
 
 import (
-	"github.com/cplock/plock/internal/bytesize"
-	"github.com/cplock/plock/internal/remedy"
-
 	"fmt"
 	"io"
 	"os/user"
 
 	"github.com/cplock/plock"
+	"github.com/cplock/plock/internal/bytesize"
+	"github.com/cplock/plock/internal/remedy"
 )
 
 // defaultCheckBytes is check's N without --bytes: about what

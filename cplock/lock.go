@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,20 +40,30 @@ func cmdLock(args []string, stdout io.Writer) error {
 		return err
 	}
 	if err := whole(func() error { return plock.LockProcessFlags(pid, op, flags(*unchecked)) }); err != nil {
-		return failf("cannot lock process %d%s: %v", pid, comm(pid), err)
+		return failf("cannot lock process %d%s: %v", pid, named(pid), err)
 	}
 	st, err := plock.StatusOf(pid)
 	if err != nil {
-		fmt.Fprintf(stdout, "process %d%s: %v applied\n", pid, comm(pid), op)
+		fmt.Fprintf(stdout, "process %d%s: %v applied\n", pid, named(pid), op)
 		return nil
 	}
-	fmt.Fprintf(stdout, "process %d%s: %v applied; VmLck %s\n", pid, comm(pid), op, bytesize.Format(st.VmLck))
-	if op.Classes().Has(plock.LockedData) && !st.CapIPCLock && st.MemlockSoft != plock.Unlimited {
-		fmt.Fprintf(stdout, "note: its later memory is locked too and counts against its "+
-			"RLIMIT_MEMLOCK %s: after %s more, its mmap and malloc fail\n",
-			bytesize.Format(st.MemlockSoft), bytesize.Format(st.Headroom))
+	fmt.Fprintf(stdout, "process %d%s: %v applied; VmLck %s\n", pid, named(pid), op, bytesize.Format(st.VmLck))
+	if note := growthNote(st); op.Classes().Has(plock.LockedData) && note != "" {
+		fmt.Fprintf(stdout, "note: its %s\n", note)
 	}
 	return nil
+}
+
+// growthNote says, after a data lock, what RLIMIT_MEMLOCK leaves of the
+// process's later memory, which is locked too; "" where the limit does not
+// apply. The headroom is the library's (plock_status).
+func growthNote(st plock.Report) string {
+	if st.Headroom == plock.Unlimited {
+		return ""
+	}
+	return "later memory is locked too and counts against RLIMIT_MEMLOCK " +
+		bytesize.Format(st.MemlockSoft) + ": after " + bytesize.Format(st.Headroom) +
+		" more, its mmap and malloc fail"
 }
 
 // cmdUnlock is "cplock unlock PID".
@@ -79,13 +88,13 @@ func cmdUnlock(args []string, stdout io.Writer) error {
 	if err := whole(func() error {
 		return plock.LockProcessFlags(pid, plock.Unlock, flags(*unchecked))
 	}); err != nil {
-		return failf("cannot unlock process %d%s: %v", pid, comm(pid), err)
+		return failf("cannot unlock process %d%s: %v", pid, named(pid), err)
 	}
 	vmlck := ""
 	if st, err := plock.StatusOf(pid); err == nil {
 		vmlck = "; VmLck " + bytesize.Format(st.VmLck)
 	}
-	fmt.Fprintf(stdout, "process %d%s: unlocked%s\n", pid, comm(pid), vmlck)
+	fmt.Fprintf(stdout, "process %d%s: unlocked%s\n", pid, named(pid), vmlck)
 	return nil
 }
 
@@ -118,19 +127,10 @@ func whole(f func() error) error {
 	return err
 }
 
-func parsePID(cmd, s string) (int, error) {
-	pid, err := strconv.Atoi(s)
-	if err != nil || pid <= 0 {
-		return 0, usageErrorf(cmd, "%q is not a process ID (a positive number)", s)
+// named is " (NAME)" for process pid, or "" if it has none to read.
+func named(pid int) string {
+	if name, ok := comm(pid); ok {
+		return " (" + name + ")"
 	}
-	return pid, nil
-}
-
-// comm is " (NAME)" for process pid, or "" if it has none to read.
-func comm(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	if err != nil {
-		return ""
-	}
-	return " (" + strings.TrimSpace(string(b)) + ")"
+	return ""
 }

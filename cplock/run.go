@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/cplock/plock/internal/bytesize"
-
 	"errors"
 	"fmt"
 	"io"
@@ -98,9 +96,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := inspectTarget(path); err != nil {
 		return err
 	}
-	cmd := exec.Command(path, pos[1:]...)
-	cmd.Args[0] = name
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	// An exec.Cmd starts once: one more, untraced, if it cannot be traced.
+	command := func() *exec.Cmd {
+		c := exec.Command(path, pos[1:]...)
+		c.Args[0] = name
+		c.Stdin, c.Stdout, c.Stderr = os.Stdin, stdout, stderr
+		return c
+	}
+	cmd := command()
 
 	// Catch the signals before the program exists, so that none is lost.
 	sigs := make(chan os.Signal, 8)
@@ -120,6 +123,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			}
 		}()
 	}
+	unlocked := func(err error) {
+		fmt.Fprintf(stderr, "cplock: warning: cannot lock %s: %v; running %s unlocked\n",
+			name, err, name)
+	}
+	pidOut := func(p *os.Process) {
+		if *pidFile == "" {
+			return
+		}
+		if err := writePIDFile(*pidFile, p.Pid); err != nil {
+			fmt.Fprintf(stderr, "cplock: warning: --pid-file: %v\n", err)
+		}
+	}
 	var stopped error // the program was not started, or killed before it ran
 	ran := false      // the first program ran: a failure later is at an exec
 	started := func(err error) {
@@ -127,25 +142,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		forward(cmd.Process)
 		switch {
 		case err != nil:
-			fmt.Fprintf(stderr, "cplock: warning: cannot lock %s: %v; running %s unlocked\n",
-				name, err, name)
+			unlocked(err)
 		case op.Classes().Has(plock.LockedData):
-			if st, err := plock.StatusOf(cmd.Process.Pid); err == nil && !st.CapIPCLock &&
-				st.MemlockSoft != plock.Unlimited {
-				left := uint64(0)
-				if st.MemlockSoft > st.VmLck {
-					left = st.MemlockSoft - st.VmLck
+			if st, err := plock.StatusOf(cmd.Process.Pid); err == nil {
+				if note := growthNote(st); note != "" {
+					fmt.Fprintf(stderr, "cplock: note: %s's %s\n", name, note)
 				}
-				fmt.Fprintf(stderr, "cplock: note: %s's later memory is locked too and counts "+
-					"against RLIMIT_MEMLOCK %s: after %s more, its mmap and malloc fail\n",
-					name, bytesize.Format(st.MemlockSoft), bytesize.Format(left))
 			}
 		}
-		if *pidFile != "" {
-			if err := writePIDFile(*pidFile, cmd.Process.Pid); err != nil {
-				fmt.Fprintf(stderr, "cplock: warning: --pid-file: %v\n", err)
-			}
-		}
+		pidOut(cmd.Process)
 	}
 	if *pidFile != "" {
 		defer os.Remove(*pidFile)
@@ -170,26 +175,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return failf("cannot lock %s: %v; %s was not started (--allow-unlocked runs it anyway)",
 			name, err, name)
 	case cmd.Process == nil:
-		// An exec.Cmd starts once: the same command again, untraced.
-		unlocked := exec.Command(path, pos[1:]...)
-		unlocked.Args[0] = name
-		unlocked.Stdin, unlocked.Stdout, unlocked.Stderr = os.Stdin, stdout, stderr
-		if err := unlocked.Start(); err != nil {
+		again := command()
+		if err := again.Start(); err != nil {
 			return startFailure(name, err)
 		}
-		fmt.Fprintf(stderr, "cplock: warning: cannot lock %s: %v; running %s unlocked\n",
-			name, err, name)
-		forward(unlocked.Process)
-		if *pidFile != "" {
-			if err := writePIDFile(*pidFile, unlocked.Process.Pid); err != nil {
-				fmt.Fprintf(stderr, "cplock: warning: --pid-file: %v\n", err)
-			}
-		}
-		werr := unlocked.Wait()
-		if unlocked.ProcessState == nil {
+		unlocked(err)
+		forward(again.Process)
+		pidOut(again.Process)
+		werr := again.Wait()
+		if again.ProcessState == nil {
 			return failf("%s: %v", name, werr)
 		}
-		ws = unlocked.ProcessState.Sys().(syscall.WaitStatus)
+		ws = again.ProcessState.Sys().(syscall.WaitStatus)
 	case err != nil && errors.As(err, &perr) && perr.PID == cmd.Process.Pid:
 		stopped = err
 	case err != nil:
@@ -218,21 +215,10 @@ func waitCode(ws syscall.WaitStatus) int {
 	return ws.ExitStatus()
 }
 
-// commOf is the name of the program that process pid runs, for messages.
-func commOf(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
-	if err != nil {
-		return "?"
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// exitCode is the program's exit status as a shell gives it: 128+N if
-// signal N killed it.
+// exitCode is waitCode for a process's state.
 func exitCode(ps *os.ProcessState) int {
-	ws, ok := ps.Sys().(syscall.WaitStatus)
-	if ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
+		return waitCode(ws)
 	}
 	return ps.ExitCode()
 }

@@ -1,19 +1,17 @@
 package main
 
 import (
-	"github.com/cplock/plock/internal/bytesize"
-
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 
 	"github.com/cplock/plock"
+	"github.com/cplock/plock/internal/bytesize"
 )
 
 // The classes in the order status shows them.
@@ -108,11 +106,9 @@ func cmdStatus(args []string, stdout io.Writer) error {
 	case len(pos) > 1:
 		return usageErrorf("status", "too many arguments: one PID at most")
 	case len(pos) == 1:
-		n, err := strconv.Atoi(pos[0])
-		if err != nil || n <= 0 {
-			return usageErrorf("status", "bad PID %q: want a positive number", pos[0])
+		if pid, err = parsePID("status", pos[0]); err != nil {
+			return err
 		}
-		pid = n
 	}
 	st, err := collect(pid, *verbose)
 	if err != nil {
@@ -131,22 +127,18 @@ func cmdStatus(args []string, stdout io.Writer) error {
 
 // collect gathers the status of pid through package plock.
 func collect(pid int, verbose bool) (*processStatus, error) {
-	self := pid == os.Getpid()
-	q := pid
-	if self {
-		q = 0
-	}
-	rep, err := plock.StatusOf(q)
+	// The library takes the caller's own PID for itself, as 0.
+	rep, err := plock.StatusOf(pid)
 	if err != nil {
 		return nil, procFailure(pid, err)
 	}
-	segs, err := plock.SegmentsOf(q)
+	segs, err := plock.SegmentsOf(pid)
 	if err != nil {
 		return nil, procFailure(pid, err)
 	}
 	st := &processStatus{
 		PID:         pid,
-		Command:     command(pid),
+		Command:     commOf(pid),
 		VmLck:       rep.VmLck,
 		MemlockSoft: limit(rep.MemlockSoft),
 		MemlockHard: limit(rep.MemlockHard),
@@ -204,15 +196,6 @@ func procFailure(pid int, err error) error {
 			"as reading /proc/%d/smaps does", pid, owner, pid)
 	}
 	return failf("process %d: %v", pid, err)
-}
-
-// command returns the process's name as the kernel keeps it (comm).
-func command(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	if err != nil {
-		return "?"
-	}
-	return strings.TrimSuffix(string(b), "\n")
 }
 
 func yesNo(b bool) string {

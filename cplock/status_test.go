@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/cplock/plock/internal/bytesize"
-
 	"bufio"
 	"fmt"
 	"os"
@@ -10,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cplock/plock/internal/bytesize"
 )
 
 // A process that locked its data itself: status shows data and stack

@@ -23,8 +23,12 @@
  * A file is known by its device and inode, not by its name, which may be
  * "(deleted)" or hold anything.
  */
+#define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 
 #include "internal.h"
 
@@ -118,6 +122,43 @@ int pl_classify(struct pl_table *t, uintptr_t phdr)
 	qsort(shlibs, n, sizeof *shlibs, id_cmp);
 	for (i = 0; i < t->n; i++)
 		t->map[i].seg = (unsigned char)classify(&t->map[i], have_exe ? &exe : NULL, shlibs, n);
+	return 0;
+}
+
+/* An object in the loader's list other than the program and the vDSO. */
+static int count_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	int *n = arg;
+
+	(void)size;
+	if (info->dlpi_name != NULL && info->dlpi_name[0] != '\0' &&
+	    info->dlpi_addr != (ElfW(Addr))getauxval(AT_SYSINFO_EHDR))
+		(*n)++;
+	return *n > 0;
+}
+
+/*
+ * The rule of SHLIBLOCK's EINVAL, "the process has no shared-library
+ * segments", from every source there is: the caller's loader's list (a
+ * static program has no object there until it dlopen()s one), which
+ * dl_iterate_phdr reads without a system call, so that the EINVAL is
+ * decided before any; and t, if read, classified as above.
+ */
+int pl_has_shlibs(const struct pl_proc *p, const struct pl_table *t)
+{
+	int n = 0;
+	size_t i;
+
+	if (p->pid == 0 && p->remote == NULL) {
+		dl_iterate_phdr(count_object, &n);
+		if (n == 0)
+			return 0;
+	}
+	if (t == NULL)
+		return 1;
+	for (i = 0; i < t->n; i++)
+		if (pl_seg_classes(t->map[i].seg) == SHLIBLOCK)
+			return 1;
 	return 0;
 }
 

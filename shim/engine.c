@@ -32,6 +32,16 @@ struct engine {
 	struct plock_reason *why;
 };
 
+/* Every engine starts so: nothing read, nothing asked, why's limit unknown. */
+static void engine_init(struct engine *e, const struct pl_proc *p, struct plock_reason *why)
+{
+	memset(e, 0, sizeof *e);
+	e->p = p;
+	e->limited = -1;
+	e->why = why;
+	why->memlock = PLOCK_UNLIMITED;
+}
+
 /*
  * Whether RLIMIT_MEMLOCK applies to the process: not with CAP_IPC_LOCK, nor
  * with an infinite limit.  If in doubt, yes.  Asked once per call.
@@ -253,14 +263,8 @@ static int snapshot(struct pl_snapshot *s, const struct pl_table *t)
 
 		if (!m->lo)
 			continue;
-		if (s->n == s->cap) {
-			size_t cap = s->cap ? 2 * s->cap : 16;
-
-			if ((r = realloc(s->r, cap * sizeof *r)) == NULL)
-				return ENOMEM;
-			s->r = r;
-			s->cap = cap;
-		}
+		if (pl_grow((void **)&s->r, &s->cap, s->n + 1, sizeof *s->r) != 0)
+			return ENOMEM;
 		r = &s->r[s->n++];
 		r->start = m->start;
 		r->end = m->end;
@@ -403,16 +407,6 @@ static void explain(struct engine *e, int err, int classes, uint64_t vmlck)
 	}
 }
 
-static int has_shlib(const struct pl_table *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (pl_seg_classes(t->map[i].seg) == SHLIBLOCK)
-			return 1;
-	return 0;
-}
-
 /*
  * The locking of a data lock, under its MCL_FUTURE: reads the table and
  * locks the candidates of classes.  Another thread may unmap part of a
@@ -474,7 +468,7 @@ static int lock(struct engine *e, struct pl_call *c, uint64_t *vmlck)
 		if ((err = read_table(e)) != 0 || (err = snapshot(c->before, &e->t)) != 0 ||
 		    (err = pl_table_reserve(&e->t, 256)) != 0)
 			return err;
-		if ((c->classes & SHLIBLOCK) && !has_shlib(&e->t)) {
+		if ((c->classes & SHLIBLOCK) && !pl_has_shlibs(e->p, &e->t)) {
 			e->why->why = PLOCK_WHY_NOSHLIB;
 			return EINVAL;
 		}
@@ -543,11 +537,7 @@ int pl_lock_feasible(struct pl_call *c)
 	uint64_t vmlck = 0, n = 0;
 	int err = 0;
 
-	memset(&e, 0, sizeof e);
-	e.p = c->p;
-	e.limited = -1;
-	e.why = c->why;
-	c->why->memlock = PLOCK_UNLIMITED;
+	engine_init(&e, c->p, c->why);
 	if ((err = pl_proc_vmlck(e.p->pid, &vmlck)) != 0 || !limited(&e))
 		goto out;
 	c->why->vmlck = vmlck;
@@ -587,11 +577,7 @@ int pl_lock(struct pl_call *c)
 	uint64_t vmlck = 0;
 	int err;
 
-	memset(&e, 0, sizeof e);
-	e.p = c->p;
-	e.limited = -1;
-	e.why = c->why;
-	c->why->memlock = PLOCK_UNLIMITED;
+	engine_init(&e, c->p, c->why);
 	c->before->n = 0;
 	c->before->future = PL_FUTURE_OFF;
 	err = lock(&e, c, &vmlck);
@@ -606,11 +592,7 @@ int pl_unlock(const struct pl_proc *p, const struct pl_snapshot *keep, struct pl
 	struct engine e;
 	int err;
 
-	memset(&e, 0, sizeof e);
-	e.p = p;
-	e.limited = -1;
-	e.why = why;
-	why->memlock = PLOCK_UNLIMITED;
+	engine_init(&e, p, why);
 	if ((err = unlock_all(&e, keep)) != 0)
 		explain(&e, err, 0, 0);
 	pl_table_free(&e.t);
@@ -628,10 +610,8 @@ int pl_locked_classes(const struct pl_proc *p, int classes, int *still)
 	size_t i;
 	int err;
 
-	memset(&e, 0, sizeof e);
 	memset(&why, 0, sizeof why);
-	e.p = p;
-	e.why = &why;
+	engine_init(&e, p, &why);
 	e.smaps = 1;
 	*still = classes;
 	if ((err = read_table(&e)) == 0)

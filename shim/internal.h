@@ -52,13 +52,13 @@ struct pl_map {
 	size_t path;		/* offset of the NUL-terminated name in strs */
 };
 
-/* All mappings of a process, in address order. */
 /* A file, as the classifier knows it: by device and inode. */
 struct pl_file_id {
 	uint64_t inode;
 	unsigned int major, minor;
 };
 
+/* All mappings of a process, in address order. */
 struct pl_table {
 	struct pl_map *map;
 	size_t n, cap;
@@ -100,6 +100,13 @@ int pl_parser_feed(struct pl_parser *p, const char *buf, size_t n);
 int pl_parser_end(struct pl_parser *p);
 void pl_parser_free(struct pl_parser *p);
 
+/*
+ * maps.c: makes room for need elements of size bytes in the array *p of
+ * *cap elements, doubling it (from 64): 0 or ENOMEM, and *p as it was.
+ * The one place an array grows; it allocates only when need > *cap.
+ */
+int pl_grow(void **p, size_t *cap, size_t need, size_t size);
+
 /* maps.c: read /proc/PID/maps or smaps (pid 0: the caller). */
 int pl_table_read(struct pl_table *t, pid_t pid, int flags);
 void pl_table_free(struct pl_table *t);
@@ -109,8 +116,19 @@ const char *pl_map_path(const struct pl_table *t, const struct pl_map *m);
 /* classify.c: set every map's seg.  phdr is the program's AT_PHDR. */
 int pl_classify(struct pl_table *t, uintptr_t phdr);
 int pl_lock_on_fault(const struct pl_map *m);
+struct pl_proc;
+/*
+ * Whether process p has shared-library segments (SHLIBLOCK is EINVAL
+ * without): for the caller, its loader's list says so without a system
+ * call; t, read and classified (NULL: not read yet), says so for any.
+ */
+int pl_has_shlibs(const struct pl_proc *p, const struct pl_table *t);
 
 /* procfs.c: other facts about a process (pid 0: the caller). */
+/* pid as they take it: 0 for the caller, named by 0 or by its own pid. */
+pid_t pl_proc_pid(pid_t pid);
+/* /proc/PID/task/TID/FILE, or /proc/PID/FILE for tid 0, in path[64]. */
+void pl_proc_path(pid_t pid, pid_t tid, const char *file, char path[64]);
 int pl_proc_phdr(pid_t pid, uintptr_t *phdr);
 int pl_proc_vmlck(pid_t pid, uint64_t *bytes);
 int pl_proc_memlock(pid_t pid, uint64_t *cur, uint64_t *max);
@@ -127,6 +145,27 @@ long pl_proc_status_long(pid_t pid, pid_t tid, const char *key, long dflt);
 char pl_proc_state(pid_t pid, pid_t tid);
 /* Whether every thread of pid has exited: a zombie, or gone. */
 int pl_proc_exiting(pid_t pid);
+/* Whether a thread in state (pl_proc_state's letter) runs on: not gone, Z or X. */
+int pl_proc_live(char state);
+/*
+ * The stat of thread tid of pid (tid 0: of the process) in buf, and in
+ * *rest its fields after the command name: the state letter first.
+ * Returns 0, the errno of the read, or EIO.
+ */
+int pl_proc_stat(pid_t pid, pid_t tid, char *buf, size_t size, const char **rest);
+/*
+ * The threads of pid, as /proc/PID/task lists them: pl_tasks_open (0 or an
+ * errno), then pl_tasks_next until it returns 0 (with state not NULL, the
+ * thread's state letter too, 0 if it is gone), then pl_tasks_close.  A
+ * thread may exit, and another start, during the listing.
+ */
+struct pl_tasks {
+	void *dir;		/* DIR * */
+	pid_t pid;
+};
+int pl_tasks_open(struct pl_tasks *it, pid_t pid);
+pid_t pl_tasks_next(struct pl_tasks *it, char *state);
+void pl_tasks_close(struct pl_tasks *it);
 int pl_proc_open(pid_t pid, const char *file, int mode, int *fd);
 int pl_proc_errno(pid_t pid, int err);
 int pl_proc_auxv(pid_t pid, unsigned long type, uintptr_t *value);
@@ -142,6 +181,12 @@ struct pl_remote;
 struct pl_proc {
 	pid_t pid;			/* 0: the caller */
 	struct pl_remote *remote;	/* NULL for the caller */
+};
+
+/* A range to lock, for pl_mlock_many(). */
+struct pl_lockrange {
+	uintptr_t start, end;
+	int on_fault;
 };
 
 /*
@@ -161,12 +206,6 @@ struct pl_proc {
  * CAP_SYS_ADMIN).  pl_remote_tracer is the tracer of any thread of pid
  * other than the caller, or 0.
  */
-/* A range to lock, for pl_mlock_many(). */
-struct pl_lockrange {
-	uintptr_t start, end;
-	int on_fault;
-};
-
 int pl_remote_attach(pid_t pid, int flags, struct pl_remote **r);
 /*
  * With PLOCK_TRACED | PLOCK_AT_ENTRY, pl_remote_attach leaves the process at
@@ -174,13 +213,6 @@ int pl_remote_attach(pid_t pid, int flags, struct pl_remote **r);
  * entry point (0 for any other).
  */
 int pl_remote_enter(struct pl_remote *r);
-
-/*
- * handoff.c: tells the libplock of process p (traced by the caller), if it
- * has one, what the caller locked in it (classes) or that it unlocked
- * everything (reset): <plock.h>'s plock_handoff.
- */
-void pl_handoff_tell(const struct pl_proc *p, int classes, int reset);
 size_t pl_remote_mlock_many(struct pl_remote *r, const struct pl_lockrange *v, size_t n);
 long pl_remote_syscall(struct pl_remote *r, long nr, const long args[6]);
 void pl_remote_detach(struct pl_remote *r);
@@ -188,6 +220,13 @@ int pl_remote_execed(struct pl_remote *r);
 int pl_remote_allowed(const struct pl_remote *r, long nr, const long args[6]);
 int pl_remote_filtered(const struct pl_remote *r);
 pid_t pl_remote_tracer(pid_t pid);
+
+/*
+ * handoff.c: tells the libplock of process p (traced by the caller), if it
+ * has one, what the caller locked in it (classes) or that it unlocked
+ * everything (reset): <plock.h>'s plock_handoff.
+ */
+void pl_handoff_tell(const struct pl_proc *p, int classes, int reset);
 
 /* sys.c: the system calls, made by process p. */
 long pl_sys(const struct pl_proc *p, long nr, long a0, long a1, long a2, long a3, long a4, long a5);
@@ -264,7 +303,7 @@ int pl_locked_classes(const struct pl_proc *p, int classes, int *still);
 void pl_snapshot_free(struct pl_snapshot *s);
 
 /*
- * remote.c: why the kernel refused PTRACE_SEIZE of pid with EPERM, as far
+ * refusal.c: why the kernel refused PTRACE_SEIZE of pid with EPERM, as far
  * as the caller can tell from /proc and its own credentials.  Returns a
  * PLOCK_PTRACE_* value (<plock.h>) and sets *detail where it says.  Asked
  * only after a refusal: each answer is what would make the call succeed,

@@ -56,7 +56,7 @@ static int expect(const char **s, const char *end, char c)
 	return 0;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+int pl_grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t n = *cap ? *cap : 64;
 	void *q;
@@ -110,7 +110,7 @@ static int name_add(struct pl_parser *p, const char *s, size_t n)
 	p->name_len += n;
 	if (!(t->flags & PL_PATHS))
 		return 0;
-	if ((err = grow((void **)&t->strs, &t->scap, t->slen + n + 1, 1)) != 0)
+	if ((err = pl_grow((void **)&t->strs, &t->scap, t->slen + n + 1, 1)) != 0)
 		return err;
 	memcpy(t->strs + t->slen, s, n);
 	t->slen += n;
@@ -175,7 +175,7 @@ static int header(struct pl_parser *p, const char *s, const char *end, int whole
 	 */
 	while (t->n > 0 && m.start < t->map[t->n - 1].end)
 		t->n--;
-	if ((err = grow((void **)&t->map, &t->cap, t->n + 1, sizeof m)) != 0)
+	if ((err = pl_grow((void **)&t->map, &t->cap, t->n + 1, sizeof m)) != 0)
 		return err;
 	t->map[t->n++] = m;
 	p->in_entry = 1;
@@ -381,9 +381,9 @@ int pl_table_read(struct pl_table *t, pid_t pid, int flags)
  */
 int pl_table_reserve(struct pl_table *t, size_t extra)
 {
-	int err = grow((void **)&t->map, &t->cap, t->n + extra, sizeof *t->map);
+	int err = pl_grow((void **)&t->map, &t->cap, t->n + extra, sizeof *t->map);
 
-	return err ? err : grow((void **)&t->ids, &t->idcap, t->n + extra, sizeof *t->ids);
+	return err ? err : pl_grow((void **)&t->ids, &t->idcap, t->n + extra, sizeof *t->ids);
 }
 
 void pl_table_free(struct pl_table *t)

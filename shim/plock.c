@@ -23,13 +23,10 @@
  * vfork child.  The EINVAL path reads the page and makes no system call.
  */
 #define _GNU_SOURCE
-#include <elf.h>
 #include <errno.h>
-#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -58,6 +55,17 @@ volatile uint64_t plock_handoff;
 static int wiped_on_fork;
 static int init_err;
 
+/*
+ * A child drops the state it found: the snapshot's array is the parent's,
+ * not ours to free.
+ */
+static void forget(void)
+{
+	me->state = 0;
+	me->user.r = NULL;
+	pl_snapshot_free(&me->user);
+}
+
 static void atfork_prepare(void)
 {
 	if (!wiped_on_fork)
@@ -73,9 +81,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	if (!wiped_on_fork) {
-		me->state = 0;
-		me->user.r = NULL;	/* the parent's: not ours to free */
-		pl_snapshot_free(&me->user);
+		forget();
 		pthread_mutex_unlock(&me->mu);
 	}
 	me->owner = getpid();
@@ -120,39 +126,12 @@ static int owner(void)
 	pid_t pid = getpid();
 
 	if (me->owner == 0 || !wiped_on_fork) {
-		if (me->owner != pid) {
-			/* A raw fork child; without the page, maybe a vfork child too. */
-			me->state = 0;
-			me->user.r = NULL;
-			pl_snapshot_free(&me->user);
-		}
+		/* A raw fork child; without the page, maybe a vfork child too. */
+		if (me->owner != pid)
+			forget();
 		me->owner = pid;
 	}
 	return me->owner == pid;
-}
-
-/*
- * Whether the process has shared objects: an object in the loader's list
- * other than the program and the vDSO.  A static program has none until it
- * dlopen()s one.  No system call: dl_iterate_phdr reads the loader's list.
- */
-static int count_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	int *n = arg;
-
-	(void)size;
-	if (info->dlpi_name != NULL && info->dlpi_name[0] != '\0' &&
-	    info->dlpi_addr != (ElfW(Addr))getauxval(AT_SYSINFO_EHDR))
-		(*n)++;
-	return *n > 0;
-}
-
-static int has_shlibs(void)
-{
-	int n = 0;
-
-	dl_iterate_phdr(count_object, &n);
-	return n > 0;
 }
 
 /*
@@ -183,18 +162,45 @@ static void take_handoff(void)
 
 static const struct pl_proc caller = { 0, NULL };
 
+/*
+ * The classes op locks; or -1, why saying BADOP, if op is no op of
+ * <sys/lock.h> or flags has one that is not in allowed.
+ */
+static int op_classes(int op, int flags, int allowed, struct plock_reason *why)
+{
+	int classes = plock_op_classes(op);
+
+	if (classes < 0 || (flags & ~allowed) != 0) {
+		why->why = PLOCK_WHY_BADOP;
+		return -1;
+	}
+	why->classes = classes;
+	return classes;
+}
+
+/*
+ * A call of the engine that locks classes in p, which has held locked
+ * already; before, emptied here, gets what was locked before it.
+ */
+static void call_init(struct pl_call *c, const struct pl_proc *p, int classes, int flags,
+		      int held, struct pl_snapshot *before, struct plock_reason *why)
+{
+	memset(before, 0, sizeof *before);
+	c->p = p;
+	c->classes = classes;
+	c->flags = flags & PLOCK_STRICT_FUTURE;
+	c->held = held;
+	c->before = before;
+	c->why = why;
+}
+
 static int self_lock(int classes, int flags, struct plock_reason *why)
 {
-	struct pl_snapshot before = { NULL, 0, 0, 0 };
+	struct pl_snapshot before;
 	struct pl_call c;
 	int err, still;
 
-	c.p = &caller;
-	c.classes = classes;
-	c.flags = flags;
-	c.held = me->state;
-	c.before = &before;
-	c.why = why;
+	call_init(&c, &caller, classes, flags, me->state, &before, why);
 	err = pl_lock(&c);
 	if (err == 0) {
 		if (me->state == 0) {
@@ -236,14 +242,10 @@ static int self_unlock(struct plock_reason *why)
 
 static int self_call(int op, int flags, struct plock_reason *why)
 {
-	int classes = plock_op_classes(op), err;
+	int classes = op_classes(op, flags, PLOCK_STRICT_FUTURE, why), err;
 
-	why->classes = classes;
-	if (classes < 0 || (flags & ~PLOCK_STRICT_FUTURE) != 0) {
-		why->classes = 0;
-		why->why = PLOCK_WHY_BADOP;
+	if (classes < 0)
 		return EINVAL;
-	}
 	if (init_err != 0)
 		return init_err;
 	pthread_mutex_lock(&me->mu);
@@ -255,7 +257,7 @@ static int self_call(int op, int flags, struct plock_reason *why)
 		why->why = PLOCK_WHY_LOCKED;
 		why->classes = classes & me->state;
 		err = EINVAL;
-	} else if ((classes & SHLIBLOCK) && !has_shlibs()) {
+	} else if ((classes & SHLIBLOCK) && !pl_has_shlibs(&caller, NULL)) {
 		why->why = PLOCK_WHY_NOSHLIB;
 		err = EINVAL;
 	} else if (!owner()) {
@@ -273,20 +275,15 @@ static int self_call(int op, int flags, struct plock_reason *why)
 /* Another process, through ptrace: no state; UNLOCK is munlockall(). */
 static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 {
-	struct pl_snapshot before = { NULL, 0, 0, 0 };
+	struct pl_snapshot before;
 	struct pl_proc p = { pid, NULL };
 	struct pl_call c;
-	int classes = plock_op_classes(op), err;
+	int classes = op_classes(op, flags, PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY | PLOCK_TRACED |
+				 PLOCK_FOLLOW | PLOCK_STARTED | PLOCK_SECCOMP_UNCHECKED, why), err;
 	long nr;
 
-	why->classes = classes;
-	if (classes < 0 || (flags & ~(PLOCK_STRICT_FUTURE | PLOCK_AT_ENTRY | PLOCK_TRACED |
-				      PLOCK_FOLLOW | PLOCK_STARTED |
-				      PLOCK_SECCOMP_UNCHECKED)) != 0) {
-		why->classes = 0;
-		why->why = PLOCK_WHY_BADOP;
+	if (classes < 0)
 		return EINVAL;
-	}
 	if (pid < 0) {
 		why->why = PLOCK_WHY_GONE;
 		return ESRCH;
@@ -309,12 +306,7 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	/* A call its seccomp filter forbids is never made: refused before the first. */
 	nr = pl_remote_filtered(p.remote) && !(flags & PLOCK_SECCOMP_UNCHECKED) ? -1 :
 	     pl_sys_forbidden(&p);
-	c.p = &p;
-	c.classes = classes;
-	c.flags = flags & PLOCK_STRICT_FUTURE;
-	c.held = 0;
-	c.before = &before;
-	c.why = why;
+	call_init(&c, &p, classes, flags, 0, &before, why);
 	if (nr != 0) {
 		why->why = PLOCK_WHY_SECCOMP;
 		why->detail = (int)nr;
@@ -345,6 +337,14 @@ static int other_call(pid_t pid, int op, int flags, struct plock_reason *why)
 	return err;
 }
 
+/* A reason for op, before anything is known. */
+static void reason_init(struct plock_reason *why, int op)
+{
+	memset(why, 0, sizeof *why);
+	why->op = op;
+	why->memlock = PLOCK_UNLIMITED;
+}
+
 int plock_ctl(int pid, int op, int flags, struct plock_reason *why)
 {
 	struct plock_reason local;
@@ -352,9 +352,7 @@ int plock_ctl(int pid, int op, int flags, struct plock_reason *why)
 
 	if (why == NULL)
 		why = &local;
-	memset(why, 0, sizeof *why);
-	why->op = op;
-	why->memlock = PLOCK_UNLIMITED;
+	reason_init(why, op);
 	err = pid == 0 ? self_call(op, flags, why) : other_call(pid, op, flags, why);
 	if (err == 0) {
 		why->why = PLOCK_WHY_NONE;
@@ -372,10 +370,8 @@ int plock_traceme_refusal(int op, struct plock_reason *why)
 	int classes = plock_op_classes(op);
 	long detail = 0;
 
-	memset(why, 0, sizeof *why);
-	why->op = op;
+	reason_init(why, op);
 	why->classes = classes < 0 ? 0 : classes;
-	why->memlock = PLOCK_UNLIMITED;
 	why->err = EPERM;
 	why->why = PLOCK_WHY_PTRACE;
 	why->cause = pl_traceme_refusal(&detail);

@@ -17,16 +17,80 @@
 
 #include "internal.h"
 
+void pl_proc_path(pid_t pid, pid_t tid, const char *file, char path[64])
+{
+	if (tid != 0)
+		snprintf(path, 64, "/proc/%d/task/%d/%s", (int)pid, (int)tid, file);
+	else
+		snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
+}
+
+pid_t pl_proc_pid(pid_t pid)
+{
+	return pid == getpid() ? 0 : pid;
+}
+
+int pl_proc_stat(pid_t pid, pid_t tid, char *buf, size_t size, const char **rest)
+{
+	char path[64];
+	const char *s;
+	int err;
+
+	pl_proc_path(pid, tid, "stat", path);
+	if ((err = pl_read_file(path, buf, size, NULL)) != 0)
+		return err;
+	/* The command name, in parentheses, may hold anything: the last ")" ends it. */
+	if ((s = strrchr(buf, ')')) == NULL || s[1] != ' ')
+		return EIO;
+	*rest = s + 2;
+	return 0;
+}
+
 /* The state letter of thread tid of pid (field 3 of its stat), or 0 if gone. */
 static char task_state(pid_t pid, pid_t tid)
 {
-	char path[64], buf[512];
+	char buf[512];
 	const char *s;
 
-	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	if (pl_read_file(path, buf, sizeof buf, NULL) != 0 || (s = strrchr(buf, ')')) == NULL)
-		return 0;
-	return s[1] == ' ' ? s[2] : 0;
+	return pl_proc_stat(pid, tid, buf, sizeof buf, &s) == 0 ? s[0] : 0;
+}
+
+int pl_proc_live(char state)
+{
+	return state != 0 && state != 'Z' && state != 'X';
+}
+
+int pl_tasks_open(struct pl_tasks *it, pid_t pid)
+{
+	char path[64];
+
+	pl_proc_path(pid, 0, "task", path);
+	it->pid = pid;
+	if ((it->dir = opendir(path)) == NULL)
+		return pl_proc_errno(pid, errno);
+	return 0;
+}
+
+pid_t pl_tasks_next(struct pl_tasks *it, char *state)
+{
+	struct dirent *d;
+	long tid;
+
+	while ((d = readdir(it->dir)) != NULL) {
+		/* ".", "..": not a thread. */
+		if ((tid = strtol(d->d_name, NULL, 10)) <= 0)
+			continue;
+		if (state != NULL)
+			*state = task_state(it->pid, (pid_t)tid);
+		return (pid_t)tid;
+	}
+	return 0;
+}
+
+void pl_tasks_close(struct pl_tasks *it)
+{
+	closedir(it->dir);
+	it->dir = NULL;
 }
 
 /*
@@ -38,8 +102,8 @@ static char task_state(pid_t pid, pid_t tid)
  */
 static int proc_path(pid_t pid, const char *file, char path[64])
 {
-	struct dirent *d;
-	DIR *dir;
+	struct pl_tasks it;
+	pid_t tid;
 	char c;
 
 	if (pid < 0)
@@ -48,23 +112,16 @@ static int proc_path(pid_t pid, const char *file, char path[64])
 		snprintf(path, 64, "/proc/self/%s", file);
 		return 0;
 	}
-	snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
-	if ((c = task_state(pid, pid)) != 'Z')
+	pl_proc_path(pid, 0, file, path);
+	if (task_state(pid, pid) != 'Z' || pl_tasks_open(&it, pid) != 0)
 		return 0;
-	snprintf(path, 64, "/proc/%d/task", (int)pid);
-	if ((dir = opendir(path)) == NULL)
-		return 0;
-	snprintf(path, 64, "/proc/%d/%s", (int)pid, file);
-	while ((d = readdir(dir)) != NULL) {
-		long tid = strtol(d->d_name, NULL, 10);
-
-		if (tid > 0 && tid != pid && (c = task_state(pid, (pid_t)tid)) != 0 &&
-		    c != 'Z' && c != 'X') {
-			snprintf(path, 64, "/proc/%d/task/%ld/%s", (int)pid, tid, file);
+	while ((tid = pl_tasks_next(&it, &c)) != 0) {
+		if (tid != pid && pl_proc_live(c)) {
+			pl_proc_path(pid, tid, file, path);
 			break;
 		}
 	}
-	closedir(dir);
+	pl_tasks_close(&it);
 	return 0;
 }
 
@@ -246,7 +303,7 @@ int pl_proc_status(pid_t pid, pid_t tid, const char *key, char *out, size_t n)
 	int err;
 
 	if (tid != 0) {
-		snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+		pl_proc_path(pid, tid, "status", path);
 		err = pl_proc_errno(pid, pl_read_file(path, buf, sizeof buf, NULL));
 	} else {
 		err = slurp(pid, "status", buf, sizeof buf, NULL);
@@ -277,21 +334,15 @@ long pl_proc_status_long(pid_t pid, pid_t tid, const char *key, long dflt)
 
 int pl_proc_exiting(pid_t pid)
 {
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
+	struct pl_tasks it;
 	int live = 0;
+	char c;
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	if ((dir = opendir(path)) == NULL)
+	if (pl_tasks_open(&it, pid) != 0)
 		return 1;
-	while (!live && (d = readdir(dir)) != NULL) {
-		long tid = strtol(d->d_name, NULL, 10);
-		char c;
-
-		live = tid > 0 && (c = task_state(pid, (pid_t)tid)) != 0 && c != 'Z' && c != 'X';
-	}
-	closedir(dir);
+	while (!live && pl_tasks_next(&it, &c) != 0)
+		live = pl_proc_live(c);
+	pl_tasks_close(&it);
 	return !live;
 }
 

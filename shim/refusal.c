@@ -69,14 +69,13 @@ static int seccomp_filtered(void)
 /* A kernel thread: PF_KTHREAD in the flags, field 9 of stat. */
 static int kthread(pid_t pid)
 {
-	char buf[1024], path[64];
+	char buf[1024];
 	unsigned long flags = 0;
 	const char *s;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if (pl_read_file(path, buf, sizeof buf, NULL) != 0 || (s = strrchr(buf, ')')) == NULL)
+	if (pl_proc_stat(pid, 0, buf, sizeof buf, &s) != 0)
 		return 0;
-	return sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & PF_KTHREAD_FLAG);
+	return sscanf(s, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & PF_KTHREAD_FLAG);
 }
 
 int pl_remote_refusal(pid_t pid, long *detail)
@@ -106,7 +105,7 @@ int pl_remote_refusal(pid_t pid, long *detail)
 		 * The files in /proc/PID (not the directory itself) belong
 		 * to root when the process is not dumpable.
 		 */
-		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		pl_proc_path(pid, 0, "stat", path);
 		if (stat(path, &sb) == 0 && sb.st_uid != tu[1])
 			return PLOCK_PTRACE_NODUMP;
 	}

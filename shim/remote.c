@@ -77,7 +77,6 @@
  * breakpoint without us.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -104,22 +103,18 @@
 /* The tracer of any thread of pid other than the caller, or 0. */
 pid_t pl_remote_tracer(pid_t pid)
 {
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	long t, tracer = 0, me = getpid();
+	struct pl_tasks it;
+	long tracer = 0, me = getpid();
+	pid_t t;
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	if ((dir = opendir(path)) == NULL)
+	if (pl_tasks_open(&it, pid) != 0)
 		return 0;
-	while (tracer == 0 && (d = readdir(dir)) != NULL) {
-		if ((t = strtol(d->d_name, NULL, 10)) <= 0)
-			continue;
-		tracer = pl_proc_status_long(pid, (pid_t)t, "TracerPid", 0);
+	while (tracer == 0 && (t = pl_tasks_next(&it, NULL)) != 0) {
+		tracer = pl_proc_status_long(pid, t, "TracerPid", 0);
 		if (tracer == me)
 			tracer = 0;
 	}
-	closedir(dir);
+	pl_tasks_close(&it);
 	return (pid_t)tracer;
 }
 
@@ -688,10 +683,23 @@ static void reset_child(struct pl_remote *r)
 	(void)pl_remote_syscall(r, SYS_prctl, p);
 }
 
+/*
+ * The signals held from our PTRACE_TRACEME child (deliver()), sent to it
+ * again: queued, for when it runs on.
+ */
+static void requeue_signals(struct pl_remote *r)
+{
+	int sig;
+
+	for (sig = 1; sig <= 64; sig++)
+		if (r->sigs & (1ULL << (sig - 1)))
+			(void)syscall(SYS_tgkill, r->pid, r->worker, sig);
+}
+
 /* Gives the worker its registers back and lets it go. */
 static void release(struct pl_remote *r)
 {
-	int st, sig;
+	int st;
 
 	if (!r->traced)
 		return;
@@ -722,9 +730,7 @@ static void release(struct pl_remote *r)
 		return;
 	}
 	if (!r->seized)
-		for (sig = 1; sig <= 64; sig++)
-			if (r->sigs & (1ULL << (sig - 1)))
-				(void)syscall(SYS_tgkill, r->pid, r->worker, sig);
+		requeue_signals(r);
 	/*
 	 * The detach wakes the worker with TIF_SIGPENDING set, so the way
 	 * back to user mode restarts a system call it was interrupted in,
@@ -754,8 +760,6 @@ void pl_remote_detach(struct pl_remote *r)
 
 void pl_remote_hold(struct pl_remote *r)
 {
-	int sig;
-
 	if (r == NULL)
 		return;
 	if (r->held) {
@@ -772,9 +776,7 @@ void pl_remote_hold(struct pl_remote *r)
 	if (r->dirty)
 		(void)pl_regs_set(r->worker, &r->saved);
 	/* Signals held meanwhile: queued, for after the caller's decision. */
-	for (sig = 1; sig <= 64; sig++)
-		if (r->sigs & (1ULL << (sig - 1)))
-			(void)syscall(SYS_tgkill, r->pid, r->pid, sig);
+	requeue_signals(r);
 	free_remote(r);
 }
 
@@ -790,30 +792,23 @@ void pl_remote_hold(struct pl_remote *r)
  */
 static pid_t choose_worker(pid_t pid)
 {
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	pid_t best = 0;
+	struct pl_tasks it;
+	pid_t tid, best = 0;
 	int score, top = 0;
-	long tid;
 	char c;
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	if ((dir = opendir(path)) == NULL)
+	if (pl_tasks_open(&it, pid) != 0)
 		return 0;
-	while ((d = readdir(dir)) != NULL) {
-		if ((tid = strtol(d->d_name, NULL, 10)) <= 0)
-			continue;
-		c = pl_proc_state(pid, (pid_t)tid);
-		if (c == 0 || c == 'Z' || c == 'X')
+	while ((tid = pl_tasks_next(&it, &c)) != 0) {
+		if (!pl_proc_live(c))
 			continue;
 		score = 1 + 2 * (c == 'S') + 4 * (tid != pid);
 		if (score > top) {
 			top = score;
-			best = (pid_t)tid;
+			best = tid;
 		}
 	}
-	closedir(dir);
+	pl_tasks_close(&it);
 	return best;
 }
 
@@ -924,24 +919,20 @@ static int run_to_entry(struct pl_remote *r)
  */
 static void untrace_all(struct pl_remote *r)
 {
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	long tid;
+	struct pl_tasks it;
+	pid_t tid;
 	int st;
 
-	snprintf(path, sizeof path, "/proc/%d/task", (int)r->pid);
-	if ((dir = opendir(path)) == NULL)
+	if (pl_tasks_open(&it, r->pid) != 0)
 		return;
-	while ((d = readdir(dir)) != NULL) {
-		if ((tid = strtol(d->d_name, NULL, 10)) <= 0 ||
-		    pl_proc_status_long(r->pid, (pid_t)tid, "TracerPid", 0) != getpid())
+	while ((tid = pl_tasks_next(&it, NULL)) != 0) {
+		if (pl_proc_status_long(r->pid, tid, "TracerPid", 0) != getpid())
 			continue;
-		if (ptrace(PTRACE_INTERRUPT, (pid_t)tid, 0, 0) == 0 &&
-		    waitpid((pid_t)tid, &st, __WALL) == (pid_t)tid && WIFSTOPPED(st))
-			(void)ptrace(PTRACE_DETACH, (pid_t)tid, 0, 0);
+		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) == 0 &&
+		    waitpid(tid, &st, __WALL) == tid && WIFSTOPPED(st))
+			(void)ptrace(PTRACE_DETACH, tid, 0, 0);
 	}
-	closedir(dir);
+	pl_tasks_close(&it);
 }
 
 /*

@@ -17,7 +17,6 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -422,7 +421,7 @@ static int sc_status_mode(pid_t pid, pid_t tid, int *mode)
 	ssize_t r, i;
 
 	*mode = 0;
-	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	pl_proc_path(pid, tid, "status", path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		err = pl_proc_errno(pid, errno);
 		return err == ESRCH ? ESRCH : EACCES;
@@ -486,7 +485,6 @@ static int sc_read_one(pid_t tid, unsigned long idx, struct sock_filter *buf,
 		       uint16_t *masks, struct pl_seccomp *f, size_t *cap)
 {
 	struct sock_filter *insn;
-	struct sc_filter *nf;
 	size_t total = f->n > 0 ? f->f[f->n - 1].off + f->f[f->n - 1].len : 0;
 	long len;
 
@@ -502,12 +500,8 @@ static int sc_read_one(pid_t tid, unsigned long idx, struct sock_filter *buf,
 		return errno == ENOENT ? ENOENT : sc_get_errno(errno);
 	if (len == 0 || len > BPF_MAXINSNS)
 		return EACCES;
-	if (f->n == *cap) {
-		*cap = *cap ? 2 * *cap : 4;
-		if ((nf = realloc(f->f, *cap * sizeof *nf)) == NULL)
-			return ENOMEM;
-		f->f = nf;
-	}
+	if (pl_grow((void **)&f->f, cap, f->n + 1, sizeof *f->f) != 0)
+		return ENOMEM;
 	if ((insn = realloc(f->insn, (total + (size_t)len) * sizeof *insn)) == NULL)
 		return ENOMEM;
 	f->insn = insn;

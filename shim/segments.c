@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -19,8 +18,7 @@ struct plock_segment *plock_segments(int pid, size_t *count)
 	size_t i;
 	int err;
 
-	if (pid == getpid())
-		pid = 0;
+	pid = pl_proc_pid(pid);
 	if ((err = pl_proc_phdr(pid, &phdr)) != 0 ||
 	    (err = pl_table_read(&t, pid, PL_SMAPS | PL_PATHS)) != 0 ||
 	    (err = pl_classify(&t, phdr)) != 0)

@@ -4,17 +4,16 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 
 int plock_status(int pid, struct plock_status *st)
 {
 	static const struct pl_proc caller = { 0, NULL };
-	int self = pid == 0 || pid == getpid(), mode, err;
+	int self, mode, err;
 
-	if (self)
-		pid = 0;
+	pid = pl_proc_pid(pid);
+	self = pid == 0;
 	memset(st, 0, sizeof *st);
 	if ((err = pl_proc_vmlck(pid, &st->vmlck)) != 0 ||
 	    (err = pl_proc_memlock(pid, &st->memlock_cur, &st->memlock_max)) != 0 ||

@@ -93,11 +93,11 @@ $(B)/crosslang/crosslang: tests/crosslang/crosslang.c $(HEADERS) $(B)/libplock.s
 	@mkdir -p $(@D)
 	$(CC) $(T_CFLAGS) -o $@ $< -L$(B) -lplock -Wl,-rpath,'$$ORIGIN/..'
 
-$(B)/stress/stress: tests/stress/stress.c $(CT)/smaps_oracle.c $(SHIM_DEPS)
+$(B)/stress/stress: tests/stress/stress.c $(CT)/smaps_oracle.c $(CT)/harness.h $(SHIM_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(T_CFLAGS) -O2 -o $@ $< $(CT)/smaps_oracle.c $(SHIM_SRC)
 
-$(B)/tsan/stress: tests/stress/stress.c $(CT)/smaps_oracle.c $(SHIM_DEPS)
+$(B)/tsan/stress: tests/stress/stress.c $(CT)/smaps_oracle.c $(CT)/harness.h $(SHIM_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(T_CFLAGS) $(TSAN) -o $@ $< $(CT)/smaps_oracle.c $(SHIM_SRC)
 
@@ -105,7 +105,7 @@ $(B)/tsan/test_threads: $(CT)/test_threads.c $(CT_DEPS) $(SHIM_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(T_CFLAGS) $(TSAN) -o $@ $< $(CT_HELP) $(SHIM_SRC)
 
-$(B)/bigmaps/bigmaps: tests/bigmaps/bigmaps.c $(CT)/smaps_oracle.c $(SHIM_DEPS)
+$(B)/bigmaps/bigmaps: tests/bigmaps/bigmaps.c $(CT)/smaps_oracle.c $(CT)/harness.h $(SHIM_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(T_CFLAGS) -O2 -o $@ $< $(CT)/smaps_oracle.c $(SHIM_SRC)
 

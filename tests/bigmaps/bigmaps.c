@@ -12,7 +12,7 @@
  * a sample of pages has "lo" exactly when it should, and after UNLOCK
  * VmLck is back at its baseline.  Then more mappings up to the limit
  * itself, where plock_status and plock still work.  Times are printed,
- * never asserted.
+ * never asserted.  TAP, through tests/c/harness.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,17 +25,23 @@
 
 #include <plock.h>
 
+#include "../c/harness.h"
 #include "../c/smaps_oracle.h"
 
-static int passed, failed;
-
-static void verdict(const char *what, int ok)
+/* A test of one condition. */
+static void verdict(const char *what, int ok, const char *why)
 {
-	printf("bigmaps: %-56s %s\n", what, ok ? "ok" : "FAILED");
-	if (ok)
-		passed++;
-	else
-		failed++;
+	h_begin(what);
+	CHECK(ok, "%s", why);
+	h_end();
+}
+
+/* A test of one call, r its result: 0, or -1 with errno. */
+static void call_ok(const char *what, int r)
+{
+	h_begin(what);
+	CHECK(r == 0, "%s", strerror(errno));
+	h_end();
 }
 
 static double now(void)
@@ -54,7 +60,7 @@ static int sample(char *base, size_t n, long pg, int locked)
 	int bad = 0;
 
 	if (oracle_read(0, &o) != 0) {
-		perror("bigmaps: reading smaps");
+		h_note("bigmaps: reading smaps: %s", strerror(errno));
 		return 0;
 	}
 	for (i = 0; i < n; i = (i + 997 < n || i == n - 1) ? i + 997 : n - 1) {
@@ -63,12 +69,12 @@ static int sample(char *base, size_t n, long pg, int locked)
 
 		if (m == NULL || m->end - m->start != (uintptr_t)pg || m->lo != want) {
 			if (bad++ < 5)
-				fprintf(stderr, "bigmaps: page %zu: %s, lo %d, want %d\n", i,
-					m ? "mapped" : "not mapped", m ? m->lo : -1, want);
+				h_note("bigmaps: page %zu: %s, lo %d, want %d", i,
+				       m ? "mapped" : "not mapped", m ? m->lo : -1, want);
 		}
 		seen++;
 	}
-	printf("bigmaps: %zu mappings in smaps, %zu sampled\n", o.n, seen);
+	h_note("bigmaps: %zu mappings in smaps, %zu sampled", o.n, seen);
 	oracle_free(&o);
 	return bad == 0 && seen > 50;
 }
@@ -88,13 +94,14 @@ static void at_map_count(long pg)
 	while ((p = mmap(NULL, pg, extra % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED)
 		extra++;
-	printf("bigmaps: %zu more mappings until mmap said %s\n", extra, strerror(errno));
-	verdict("at vm.max_map_count: plock_status", plock_status(0, &st) == 0);
-	verdict("at vm.max_map_count: future unknown without a data lock", st.future == -1);
-	verdict("at vm.max_map_count: plock(DATLOCK)", plock(DATLOCK) == 0);
+	h_note("bigmaps: %zu more mappings until mmap said %s", extra, strerror(errno));
+	call_ok("at vm.max_map_count: plock_status", plock_status(0, &st));
+	verdict("at vm.max_map_count: future unknown without a data lock", st.future == -1,
+		"future is not -1");
+	call_ok("at vm.max_map_count: plock(DATLOCK)", plock(DATLOCK));
 	verdict("at vm.max_map_count: future known under a data lock",
-		plock_status(0, &st) == 0 && st.future == 1);
-	verdict("at vm.max_map_count: plock(UNLOCK)", plock(UNLOCK) == 0);
+		plock_status(0, &st) == 0 && st.future == 1, "plock_status failed or future is not 1");
+	call_ok("at vm.max_map_count: plock(UNLOCK)", plock(UNLOCK));
 }
 
 int main(int argc, char **argv)
@@ -105,44 +112,46 @@ int main(int argc, char **argv)
 	double t0, t1, t2, t3;
 	char *base;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Without the mappings there is nothing to test: one failing point, and the plan. */
+	h_begin("the mappings made");
 	base = mmap(NULL, n * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (base == MAP_FAILED) {
-		perror("bigmaps: mmap");
-		return 2;
+	if (!CHECK(base != MAP_FAILED, "mmap: %s", strerror(errno))) {
+		h_end();
+		return h_done("bigmaps");
 	}
 	t0 = now();
 	for (i = 0; i < n; i++) {
 		base[i * pg] = 1;
 		if (i % 2 == 1 && mprotect(base + i * pg, pg, PROT_READ) != 0) {
-			fprintf(stderr, "bigmaps: mprotect of page %zu: %s (vm.max_map_count?)\n", i,
-				strerror(errno));
-			return 2;
+			CHECK(0, "mprotect of page %zu: %s (vm.max_map_count?)", i, strerror(errno));
+			h_end();
+			return h_done("bigmaps");
 		}
 	}
+	h_end();
 	t1 = now();
-	printf("bigmaps: %zu mappings made in %.3f s\n", n, t1 - t0);
+	h_note("bigmaps: %zu mappings made in %.3f s", n, t1 - t0);
 	base_lck = oracle_vmlck(0);
 
 	t0 = now();
-	verdict("plock(PROCLOCK) with 60,000 mappings", plock(PROCLOCK) == 0);
+	call_ok("plock(PROCLOCK) with 60,000 mappings", plock(PROCLOCK));
 	t1 = now();
 	lck = oracle_vmlck(0);
-	printf("bigmaps: VmLck %llu kB before, %llu kB after PROCLOCK\n",
+	h_note("bigmaps: VmLck %llu kB before, %llu kB after PROCLOCK",
 	       (unsigned long long)base_lck / 1024, (unsigned long long)lck / 1024);
 	verdict("VmLck grew by the writable pages at least",
-		lck != UINT64_MAX && lck >= base_lck + (n + 1) / 2 * pg);
-	verdict("sampled pages: writable locked, read-only not", sample(base, n, pg, 1));
+		lck != UINT64_MAX && lck >= base_lck + (n + 1) / 2 * pg, "VmLck above");
+	verdict("sampled pages: writable locked, read-only not", sample(base, n, pg, 1),
+		"pages above");
 
 	t2 = now();
-	verdict("plock(UNLOCK)", plock(UNLOCK) == 0);
+	call_ok("plock(UNLOCK)", plock(UNLOCK));
 	t3 = now();
 	lck = oracle_vmlck(0);
-	verdict("VmLck back at its baseline", lck == base_lck);
-	verdict("sampled pages: none locked", sample(base, n, pg, 0));
-	printf("bigmaps: PROCLOCK %.3f s (%.2f us per mapping), UNLOCK %.3f s\n",
+	verdict("VmLck back at its baseline", lck == base_lck, "VmLck not at its baseline");
+	verdict("sampled pages: none locked", sample(base, n, pg, 0), "pages above");
+	h_note("bigmaps: PROCLOCK %.3f s (%.2f us per mapping), UNLOCK %.3f s",
 	       t1 - t0, (t1 - t0) * 1e6 / n, t3 - t2);
 	at_map_count(pg);
-	printf("bigmaps: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return h_done("bigmaps");
 }

@@ -2,6 +2,7 @@
  * A minimal test harness: named tests made of CHECKs, reported as TAP.
  *
  *	h_begin("name");  CHECK(cond, "what went wrong: %d", x);  h_end();
+ *	h_note("what was measured: %d", y);
  *	return h_done("suite");
  *
  * A test passes when none of its CHECKs failed.  Each failed CHECK prints
@@ -77,6 +78,21 @@ static inline int h_check(int ok, const char *file, int line, const char *expr,
 	putchar('\n');
 	fflush(stdout);
 	return 0;
+}
+
+/* A line of information, not a test point: "# ..." in the TAP. */
+static inline void h_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void h_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	h_indent();
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
 }
 
 /* Ends the current test; returns 1 if it passed. */

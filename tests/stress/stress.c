@@ -20,7 +20,8 @@
  *  - a forked child starts with state 0 and VmLck 0, and can lock and
  *    unlock itself;
  *  - after the last UNLOCK, VmLck is back at its baseline.
- * Writes one line "stress: N passed, M failed" last.
+ * TAP, through tests/c/harness.h: a crash or an exit before the end
+ * leaves no plan, which fails.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +40,7 @@
 
 #include <plock.h>
 
+#include "../c/harness.h"
 #include "../c/smaps_oracle.h"
 
 #define NTHREAD	8
@@ -135,7 +137,7 @@ static void one_op(struct worker *w)
 		res = plock_state();
 		resp = atomic_fetch_add(&clk, 1);
 		if (res & ~(TXTLOCK | DATLOCK | SHLIBLOCK)) {
-			fprintf(stderr, "stress: plock_state() = %#x\n", res);
+			h_note("stress: plock_state() = %#x", res);
 			w->bad++;
 		}
 		record(w, READ_OP, res, inv, resp);
@@ -147,7 +149,7 @@ static void one_op(struct worker *w)
 		errno = 0;
 		res = r < 13 ? plock(op) : plock_flags(PROCLOCK, 2);
 		if (res != -1 || errno != EINVAL) {
-			fprintf(stderr, "stress: invalid op %d: %d, errno %d; want EINVAL\n", op, res, errno);
+			h_note("stress: invalid op %d: %d, errno %d; want EINVAL", op, res, errno);
 			w->bad++;
 		}
 		return;
@@ -158,7 +160,7 @@ static void one_op(struct worker *w)
 	res = plock(op) == 0 ? 0 : errno;
 	resp = atomic_fetch_add(&clk, 1);
 	if (res != 0 && res != EINVAL) {
-		fprintf(stderr, "stress: plock(%d): %s; only 0 or EINVAL may happen here\n", op, strerror(res));
+		h_note("stress: plock(%d): %s; only 0 or EINVAL may happen here", op, strerror(res));
 		w->bad++;
 	}
 	record(w, op, res, inv, resp);
@@ -258,7 +260,7 @@ static int reap(pid_t pid, int *st)
 			return 0;
 		usleep(1000);
 	}
-	fprintf(stderr, "stress: child %d hangs; killing it\n", (int)pid);
+	h_note("stress: child %d hangs; killing it", (int)pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, st, 0);
 	return 0;
@@ -279,7 +281,7 @@ static void *forker(void *arg)
 			break;
 		}
 		if (!reap(pid, &st) || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			fprintf(stderr, "stress: child %d failed: status %#x\n", (int)pid, st);
+			h_note("stress: child %d failed: status %#x", (int)pid, st);
 			child_failures++;
 		}
 		forks++;
@@ -446,23 +448,23 @@ static int checkpoint(int round, uint64_t base, const char *userbuf)
 		}
 		m = oracle_find(&o, v[i].start);
 		if (m != NULL && m->start == v[i].start && m->lo != want) {
-			fprintf(stderr, "stress: round %d, state %#x: %s %lx-%lx %s has lo=%d\n", round,
+			h_note("stress: round %d, state %#x: %s %lx-%lx %s has lo=%d", round,
 				state, plock_segment_class_name(v[i].seg_class), (unsigned long)v[i].start,
 				(unsigned long)v[i].end, v[i].path, m->lo);
 			bad++;
 		}
 	}
 	if (st.future != ((state & DATLOCK) != 0)) {
-		fprintf(stderr, "stress: round %d, state %#x: future %d\n", round, state, st.future);
+		h_note("stress: round %d, state %#x: future %d", round, state, st.future);
 		bad++;
 	}
 	if ((state == 0) != (o.vmlck == base)) {
-		fprintf(stderr, "stress: round %d, state %#x: VmLck %llu, baseline %llu\n", round, state,
+		h_note("stress: round %d, state %#x: VmLck %llu, baseline %llu", round, state,
 			(unsigned long long)o.vmlck, (unsigned long long)base);
 		bad++;
 	}
 	if (oracle_find(&o, (uintptr_t)userbuf) == NULL || !oracle_find(&o, (uintptr_t)userbuf)->lo) {
-		fprintf(stderr, "stress: round %d: the buffer the program locked itself is unlocked\n", round);
+		h_note("stress: round %d: the buffer the program locked itself is unlocked", round);
 		bad++;
 	}
 	free(v);
@@ -476,15 +478,12 @@ static int syscall_mlock_ok(void *p, size_t n)
 	return syscall(SYS_mlock, p, n) == 0 ? 0 : -1;
 }
 
-static int passed, failed;
-
-static void verdict(const char *what, int ok)
+/* A test of one condition, which the notes above explain when it fails. */
+static void verdict(const char *what, int ok, const char *why)
 {
-	printf("stress: %-60s %s\n", what, ok ? "ok" : "FAILED");
-	if (ok)
-		passed++;
-	else
-		failed++;
+	h_begin(what);
+	CHECK(ok, "%s", why);
+	h_end();
 }
 
 int main(int argc, char **argv)
@@ -499,14 +498,13 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	char *userbuf;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	pagesz = sysconf(_SC_PAGESIZE);
 	ops_per_round = total / NTHREAD / NROUND;
 	if (ops_per_round < 1)
 		ops_per_round = 1;
 	if (seed == 0)
 		seed = ((uint64_t)time(NULL) ^ (uint64_t)getpid() << 32) | 1;
-	printf("stress: seed %llu, %d threads x %d rounds x %d ops (rerun: %s %d %llu)\n",
+	h_note("stress: seed %llu, %d threads x %d rounds x %d ops (rerun: %s %d %llu)",
 	       (unsigned long long)seed, NTHREAD, NROUND, ops_per_round, argv[0], total,
 	       (unsigned long long)seed);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -514,8 +512,11 @@ int main(int argc, char **argv)
 	/* A buffer the program locks itself: plock's UNLOCK must leave it locked. */
 	userbuf = mmap(NULL, 4 * pagesz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (userbuf == MAP_FAILED || syscall_mlock_ok(userbuf, 4 * pagesz) != 0) {
-		perror("stress: locking a buffer");
-		return 2;
+		/* Nothing to test without it: one failing point, and the plan. */
+		h_begin("a buffer the program locks itself");
+		CHECK(0, "mmap or mlock: %s", strerror(errno));
+		h_end();
+		return h_done("stress");
 	}
 	base = oracle_vmlck(0);
 
@@ -549,24 +550,27 @@ int main(int argc, char **argv)
 		calls += workers[t].n;
 		nbad += workers[t].bad;
 	}
-	printf("stress: %lu calls recorded, %lu churn steps, %lu children\n", calls, churn_ops, forks);
+	h_note("stress: %lu calls recorded, %lu churn steps, %lu children", calls, churn_ops, forks);
 
-	verdict("every result is 0 or EINVAL, invalid ops EINVAL", nbad == 0);
-	verdict("the history linearizes against the contract's state machine", linearize(0));
-	verdict("checkpoints: lo flags, MCL_FUTURE, VmLck, own mlock kept", bad == 0);
+	verdict("every result is 0 or EINVAL, invalid ops EINVAL", nbad == 0,
+		"calls with a result the contract forbids (above)");
+	verdict("the history linearizes against the contract's state machine", linearize(0),
+		"no order of the calls gives their results");
+	verdict("checkpoints: lo flags, MCL_FUTURE, VmLck, own mlock kept", bad == 0,
+		"a checkpoint failed (above)");
 	if (forks_on)
 		verdict("children start unlocked and lock/unlock themselves",
-			forks > 0 && child_failures == 0);
+			forks > 0 && child_failures == 0, "no child, or a child failed (above)");
 
 	state = plock_state();
 	if (state != 0 && plock(UNLOCK) != 0)
 		perror("stress: plock(UNLOCK)");
 	end = oracle_vmlck(0);
-	printf("stress: VmLck at start %llu, after the last UNLOCK %llu\n",
+	h_note("stress: VmLck at start %llu, after the last UNLOCK %llu",
 	       (unsigned long long)base, (unsigned long long)end);
-	verdict("VmLck back to its baseline after UNLOCK", plock_state() == 0 && end == base);
+	verdict("VmLck back to its baseline after UNLOCK", plock_state() == 0 && end == base,
+		"state or VmLck (above)");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("stress: %.1f s\n", (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	printf("stress: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	h_note("stress: %.1f s", (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return h_done("stress");
 }
