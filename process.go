@@ -84,32 +84,12 @@ func UnlockProcess(pid int) error { return LockProcess(pid, Unlock) }
 // itself before its entry point (the loader found no library, say), the
 // error wraps ESRCH and cmd.Wait reports its status.
 func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error {
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Ptrace = true
-	// Until its entry point the child dies with us, never by the SIGTRAP
-	// of its exec (PLOCK_AT_ENTRY in <plock.h>); the C library sets both
-	// back before the program runs.
-	if cmd.SysProcAttr.Pdeathsig == 0 {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	}
 	// The child's tracer is the thread that starts it, and every ptrace
 	// request must come from that thread (and the parent-death signal
 	// comes when that thread ends).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if !signal.Ignored(syscall.SIGTRAP) {
-		signal.Ignore(syscall.SIGTRAP)
-		defer signal.Reset(syscall.SIGTRAP)
-	}
-	if err := cmd.Start(); err != nil {
-		if errors.Is(err, syscall.EPERM) {
-			// Was it the child's PTRACE_TRACEME, or execve's own EPERM?
-			if refused := tracemeRefusal(op); refused != nil {
-				return refused
-			}
-		}
+	if err := startTraced(cmd, op); err != nil {
 		return err
 	}
 	pid := cmd.Process.Pid
@@ -129,6 +109,34 @@ func StartLocked(cmd *exec.Cmd, op Op, allowUnlocked bool) error {
 	default:
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+	}
+	return err
+}
+
+// startTraced starts cmd as the calling thread's tracee (PTRACE_TRACEME in
+// the child, which stops at its exec). Until its entry point the child dies
+// with us, never by the SIGTRAP of its exec (PLOCK_AT_ENTRY in <plock.h>):
+// a parent-death signal, and SIGTRAP ignored across the fork and exec; the C
+// library sets both back before the program runs. The caller has locked
+// its goroutine to its thread. An EPERM of the child's PTRACE_TRACEME, not
+// of execve, is the library's *Error with ReasonPtrace.
+func startTraced(cmd *exec.Cmd, op Op) error {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Ptrace = true
+	if cmd.SysProcAttr.Pdeathsig == 0 {
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	}
+	if !signal.Ignored(syscall.SIGTRAP) {
+		signal.Ignore(syscall.SIGTRAP)
+		defer signal.Reset(syscall.SIGTRAP)
+	}
+	err := cmd.Start()
+	if err != nil && errors.Is(err, syscall.EPERM) {
+		if refused := tracemeRefusal(op); refused != nil {
+			return refused
+		}
 	}
 	return err
 }
@@ -201,29 +209,9 @@ const (
 // is killed before the new program's first instruction, and the error says
 // why, with its status.
 func RunLocked(cmd *exec.Cmd, op Op, o RunOptions) (syscall.WaitStatus, error) {
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Ptrace = true
-	if cmd.SysProcAttr.Pdeathsig == 0 {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	}
-	runtime.LockOSThread()
+	runtime.LockOSThread() // as in StartLocked
 	defer runtime.UnlockOSThread()
-	ignored := signal.Ignored(syscall.SIGTRAP)
-	if !ignored {
-		signal.Ignore(syscall.SIGTRAP)
-	}
-	err := cmd.Start()
-	if !ignored {
-		signal.Reset(syscall.SIGTRAP)
-	}
-	if err != nil {
-		if errors.Is(err, syscall.EPERM) {
-			if refused := tracemeRefusal(op); refused != nil {
-				return 0, refused
-			}
-		}
+	if err := startTraced(cmd, op); err != nil {
 		return 0, err
 	}
 	f := &follower{op: op, o: o, pid: cmd.Process.Pid, tasks: map[int]bool{},
