@@ -339,7 +339,9 @@ func vmlck(t *testing.T, pid int) uint64 {
 	return 0
 }
 
-// jsonStatus is what --json prints, with the documented field names.
+// jsonStatus is what --json prints, with the documented field names:
+// written here from cplock(1), not taken from status.go's types, so that a
+// renamed field of the command fails the test (an independent oracle).
 type jsonStatus struct {
 	PID          int         `json:"pid"`
 	Command      string      `json:"command"`

@@ -47,7 +47,11 @@ void marker(int end);
 /* The PLOCK_SEG_* of the segment that holds addr, or -1. */
 int class_at(const struct plock_segment *v, size_t n, uintptr_t addr);
 
-/* The state bit (TXTLOCK, DATLOCK, SHLIBLOCK) that locks a class; 0 for other. */
+/*
+ * The state bit (TXTLOCK, DATLOCK, SHLIBLOCK) that locks a class; 0 for other.
+ * An independent oracle, written from the contract, of the library's
+ * pl_seg_classes(): the tests check the library against it.
+ */
 int class_bit(int seg_class);
 
 /*
