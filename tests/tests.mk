@@ -85,9 +85,19 @@ $(B)/c-asan/test_static: $(CT)/test_static.c $(CT_DEPS) $(SHIM_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(T_CFLAGS) $(UBSAN) -static -o $@ $< $(CT_HELP) $(SHIM_SRC)
 
-$(B)/c-asan/test_%: $(CT)/test_%.c $(CT_DEPS) $(SHIM_DEPS)
+$(B)/c-asan/test_%: $(CT)/test_%.c $(CT_DEPS) $(B)/c-asan/libplock.a
 	@mkdir -p $(@D)
-	$(CC) $(T_CFLAGS) $(ASAN) -o $@ $< $(CT_HELP) $(SHIM_SRC)
+	$(CC) $(T_CFLAGS) $(ASAN) -o $@ $< $(CT_HELP) $(B)/c-asan/libplock.a
+
+# The shim under ASan+UBSan, compiled once for every c-asan test.
+ASAN_OBJ = $(SHIM_SRC:shim/%.c=$(B)/c-asan/shim/%.o)
+$(B)/c-asan/shim/%.o: shim/%.c $(SHIM_HDR) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(T_CFLAGS) $(ASAN) -c $< -o $@
+
+$(B)/c-asan/libplock.a: $(ASAN_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(ASAN_OBJ)
 
 $(B)/crosslang/crosslang: tests/crosslang/crosslang.c $(HEADERS) $(B)/libplock.so
 	@mkdir -p $(@D)
