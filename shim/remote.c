@@ -362,6 +362,88 @@ static int arm(struct pl_remote *r)
 	return 0;
 }
 
+static int syscall_stop(struct pl_remote *r, int *sig);
+
+#ifdef PL_RESTART_HIDDEN
+/*
+ * Where the kernel restarts an interrupted call before the stop (arm64,
+ * remote_arch.h), a thread stopped on the svc of a call that may have made
+ * a restart block does not show whether it goes on with restart_syscall:
+ * the kernel decides that after the stop, from a value it no longer shows.
+ * So let it decide: PTRACE_SYSEMU, and the thread finishes its way back,
+ * executes its svc and stops at the entry of the call it makes, which
+ * SYSEMU then skips: that number, with its registers, is what it was to do.
+ * Until the entry stop the thread runs on its own registers.  At the entry
+ * stop x0 is set to -ERESTARTNOINTR, so that if we die from there on, the
+ * skipped call's way back to user mode has the kernel restart it (orig_x0
+ * back in x0, the pc on the svc): the thread makes it again.  At the exit
+ * stop its own registers go back (the pc on the svc), dirty: the kernel
+ * still holds the call's number, which the next pl_regs_set() clears.
+ */
+static int probe_restart(struct pl_remote *r)
+{
+	unsigned char insn[sizeof pl_syscall_insn];
+	pl_regs regs;
+	uintptr_t pc;
+	long nr;
+	int st, sig, err, tries;
+
+	if (!r->seized || r->held)
+		return 0;
+	for (tries = 0;; tries++) {
+		pc = pl_regs_pc(&r->saved);
+		if (tries == 8 || !pl_regs_may_restart_block(&r->saved) ||
+		    pread(r->mem, insn, sizeof insn, (off_t)pc) != sizeof insn ||
+		    memcmp(insn, pl_syscall_insn, sizeof insn) != 0)
+			return 0;
+		resume(r, PTRACE_SYSEMU, 0);
+		for (;;) {
+			if ((err = wait_worker(r, &st)) != 0)
+				return err;
+			if (kind(st, &sig) != K_SIGNAL && kind(st, &sig) != K_SYSCALL) {
+				resume(r, PTRACE_SYSEMU, 0);	/* a group-stop */
+				continue;
+			}
+			break;
+		}
+		if (sig == 0)
+			break;
+		/* A signal first: the kernel's to deliver, and stop again. */
+		(void)ptrace(PTRACE_INTERRUPT, r->worker, 0, 0);
+		resume(r, PTRACE_CONT, sig);
+		if ((err = stop_worker(r)) != 0 || (err = pl_regs_get(r->worker, &r->saved)) != 0)
+			return err;
+	}
+	nr = pl_regs_syscallno(r->worker);
+	if ((err = pl_regs_get(r->worker, &regs)) != 0)
+		return err;
+	if (pl_regs_pc(&regs) != pc + sizeof pl_syscall_insn)
+		return EIO;
+	pl_regs_probe_entry(&regs);
+	if ((err = pl_regs_set_gp(r->worker, &regs)) != 0)
+		return err;
+	resume(r, PTRACE_SYSCALL, 0);
+	if ((err = syscall_stop(r, &sig)) != 0)
+		return err;
+	if (sig != 0)
+		return EIO;	/* no signal is dequeued inside a call */
+	pl_regs_probe_exit(&regs, &r->saved, nr);
+	if ((err = pl_regs_set_gp(r->worker, &regs)) != 0)
+		return err;
+	r->saved = regs;
+	r->dirty = 1;
+	return 0;
+}
+#else
+static int probe_restart(struct pl_remote *r)
+{
+	(void)r;
+	return 0;
+}
+#endif
+
+static int syscall_stop(struct pl_remote *r, int *sig);
+
 /* The worker stopped again with registers of its own (after a signal). */
 static int found(struct pl_remote *r)
 {
@@ -372,6 +454,8 @@ static int found(struct pl_remote *r)
 	r->dirty = 0;
 	r->armed = 0;
 	r->rseq_cs = 0;
+	if ((err = probe_restart(r)) != 0)
+		return err;
 	abort_rseq(r);
 	return 0;
 }
@@ -439,8 +523,17 @@ int pl_remote_allowed(const struct pl_remote *r, long nr, const long args[6])
 	for (i = 0; i < 6; i++)
 		a[i] = (uint64_t)args[i];
 	/* The kernel reports the address after the instruction. */
-	return pl_seccomp_allows(pl_seccomp_eval(r->filter, (int)nr, a,
-						 r->code + sizeof pl_syscall_insn));
+	if (!pl_seccomp_allows(pl_seccomp_eval(r->filter, (int)nr, a,
+					       r->code + sizeof pl_syscall_insn)))
+		return 0;
+#ifdef PL_RESTORE_NR
+	/* The restore makes a call too (arm64: rt_sigreturn): it must pass. */
+	a[0] = r->code + PL_RESTORE_X0;
+	return pl_seccomp_allows(pl_seccomp_eval(r->filter, PL_RESTORE_NR, a,
+						 r->code + PL_RESTORE_PC));
+#else
+	return 1;
+#endif
 }
 
 /*
@@ -1072,7 +1165,7 @@ int pl_remote_attach(pid_t pid, int flags, struct pl_remote **rp)
 			goto fail;
 	}
 	if ((at_entry && !r->held && (err = open_mem(r)) != 0) ||
-	    (err = pl_regs_get(r->worker, &r->saved)) != 0)
+	    (err = pl_regs_get(r->worker, &r->saved)) != 0 || (err = probe_restart(r)) != 0)
 		goto fail;
 	err = ENOSYS;
 	if (!pl_regs_native(&r->saved))
