@@ -358,6 +358,11 @@ static int arm(struct pl_remote *r)
 	n = pl_code_build(code, r->code, &back);
 	if (n == 0 || pwrite(r->mem, code, n, (off_t)r->code) != (ssize_t)n)
 		return EIO;
+#ifdef PL_FRAME_BELOW_SP
+	/* arm64: the context, a frame for rt_sigreturn, below the stack pointer. */
+	if (pl_frame_write(r->pid, &back) != 0)
+		return EIO;
+#endif
 	r->armed = 1;
 	return 0;
 }
@@ -528,7 +533,7 @@ int pl_remote_allowed(const struct pl_remote *r, long nr, const long args[6])
 		return 0;
 #ifdef PL_RESTORE_NR
 	/* The restore makes a call too (arm64: rt_sigreturn): it must pass. */
-	a[0] = r->code + PL_RESTORE_X0;
+	a[0] = 0;	/* x0 then: the call's result */
 	return pl_seccomp_allows(pl_seccomp_eval(r->filter, PL_RESTORE_NR, a,
 						 r->code + PL_RESTORE_PC));
 #else

@@ -62,6 +62,8 @@ static int pl_regs_native(const pl_regs *r)
  * pending or a tracer detaches, leaves these registers alone; the
  * instruction itself sets orig_rax to nr.
  */
+static uintptr_t pl_frame_at(uint64_t sp);
+
 static void pl_regs_set_call(pl_regs *r, uintptr_t insn, long nr, const long a[6])
 {
 	r->rip = insn;
@@ -332,18 +334,22 @@ static int pl_regs_native(const pl_regs *r)
 }
 
 /*
- * Sets up system call nr with args at the svc instruction insn.  The
+ * Sets up system call nr with args at the svc instruction insn, with the
+ * stack pointer at the frame (pl_frame_write).  The
  * kernel's copy of the number (syscallno) is set to -1 by pl_regs_set(),
  * as x86's orig_rax: "not in a system call", so that its restart logic
  * leaves these registers alone; the svc itself takes the number from x8.
  * x7 is left as it is: at a syscall stop the kernel shows 0 or 1 in it
  * (entry or exit) and puts its own value back afterwards, discarding ours.
  */
+static uintptr_t pl_frame_at(uint64_t sp);
+
 static void pl_regs_set_call(pl_regs *r, uintptr_t insn, long nr, const long a[6])
 {
 	int i;
 
 	r->r.pc = insn;
+	r->r.sp = pl_frame_at(r->r.sp);
 	r->r.regs[8] = (unsigned long)nr;
 	for (i = 0; i < 6; i++)
 		r->r.regs[i] = (unsigned long)a[i];
@@ -467,46 +473,55 @@ static long pl_regs_syscallno(pid_t tid)
 
 /*
  * The injected code (see remote.c): the svc, then rt_sigreturn of a frame
- * beside it that holds the thread's context.  A restore in user mode, as on
- * x86, cannot end on arm64: the branch back needs a register of its own.
- * So the code ends as a signal handler does (and as CRIU's compel ends its
- * parasite): sp = the frame, x8 = __NR_rt_sigreturn, svc.  rt_sigreturn
- * (arch/arm64/kernel/signal.c) reads the frame at sp, 16-byte aligned, and
- * only reads it: the frame may live where the thread cannot write, in the
- * [vdso] tail with the code, so that nothing is written below the thread's
- * stack pointer (a Go goroutine's stack has no room to spare).  It wants:
+ * that holds the thread's context.  A restore in user mode, as on x86,
+ * cannot end on arm64: the branch back needs a register of its own.  So
+ * the code ends as a signal handler does (and as CRIU's compel ends its
+ * parasite): x8 = __NR_rt_sigreturn, svc, with sp at the frame.
+ * rt_sigreturn (arch/arm64/kernel/signal.c) reads the frame at sp,
+ * 16-byte aligned, and wants:
  *  - uc_sigmask: the blocked mask is set from it (the thread's own,
  *    pl_regs_get);
  *  - uc_mcontext: x0..x30, sp, pc, pstate, and in __reserved an
  *    fpsimd_context record (required), then the terminator record;
- *    only these are read, so the 4 KiB __reserved need not all be there;
+ *    only these are read, not the siginfo before them nor the rest of
+ *    the 4 KiB __reserved;
  *  - uc_stack: restore_altstack(), whose errors other than EFAULT are
  *    ignored: ss_flags 3 (neither 0, SS_ONSTACK nor SS_DISABLE) makes
  *    do_sigaltstack() say EINVAL before it changes anything, so the
  *    thread's own alternate stack stays as it is.
- * rt_sigreturn also forgets the system call (no restart after it) and
- * resets the restart_block (pl_regs_restarted).  SVE and SME state beyond
- * the FP/SIMD registers is not in the frame: a system call discards it
- * anyway (the SVE syscall ABI), as the injected calls do.
+ * It also forgets the system call (no restart after it) and resets the
+ * restart_block (pl_regs_restarted).  SVE and SME state beyond the FP/SIMD
+ * registers is not in the frame: a system call discards it anyway (the SVE
+ * syscall ABI), as the injected calls do.
  *
- * Layout of the frame, struct rt_sigframe: siginfo (128 bytes), then
- * struct ucontext: uc_flags, uc_link, uc_stack (24), uc_sigmask (8), pad
- * to 128 bytes of sigset, uc_mcontext (struct sigcontext, 16-aligned: at
- * 176 in ucontext).
+ * Where the frame goes: the kernel reads 1008 bytes of it, and the [vdso]
+ * tail has less room than that on the 4 KiB-page kernels (704 bytes on
+ * Debian 12's 6.1: a 3336-byte image in one page).  So it goes where
+ * signal delivery puts its frames, which are more than four times larger:
+ * just below the thread's stack pointer (arm64 has no red zone, so nothing
+ * there is live).  The stack pointer of the injected registers is the
+ * frame's, from the svc on, so that a signal delivered while the thread
+ * executes our code (after our death, say) puts its own frame below ours
+ * and returns to the code with ours intact.  The frame is written with
+ * process_vm_writev(), which, unlike /proc/PID/mem, writes only where the
+ * thread itself could (not into a guard page); a stack without 1 KiB of
+ * room below its pointer (a Go goroutine's nearly full one) fails the
+ * write, and with it the call.  The code, 16 bytes, and the batch loop
+ * stay in the [vdso] tail.
  */
-#define PL_CODE_INSNS	32			/* the frame's offset */
+#define PL_CODE_MAX	64
+#define PL_FRAME_BELOW_SP	1
+
 #define PL_UC		128
 #define PL_UC_STACK	(PL_UC + 16)
 #define PL_UC_SIGMASK	(PL_UC + 40)
 #define PL_UC_MCONTEXT	(PL_UC + 176)
 #define PL_MC_RESERVED	(PL_UC_MCONTEXT + offsetof(struct sigcontext, __reserved))
 #define PL_FRAME	(PL_MC_RESERVED + sizeof(struct fpsimd_context) + 16)
-#define PL_CODE_MAX	((PL_CODE_INSNS + PL_FRAME + 63) & ~(size_t)63)
 
 /* The restore's own call, which a seccomp filter must let through too. */
 #define PL_RESTORE_NR	PL_NR_RT_SIGRETURN
-#define PL_RESTORE_PC	20			/* after its svc */
-#define PL_RESTORE_X0	PL_CODE_INSNS		/* x0: the frame */
+#define PL_RESTORE_PC	12			/* after its svc */
 
 _Static_assert(offsetof(struct sigcontext, __reserved) == 288, "struct sigcontext");
 _Static_assert(sizeof(struct fpsimd_context) == 528, "struct fpsimd_context");
@@ -522,46 +537,63 @@ static void pl_put64(unsigned char *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-/*
- * Writes the code for registers r, to run at address at (64-byte aligned),
- * into buf (PL_CODE_MAX bytes); returns its length.  The svc is at offset 0.
- */
-static size_t pl_code_build(unsigned char *buf, uintptr_t at, const pl_regs *r)
+/* The frame's address for a thread whose stack pointer is sp. */
+static uintptr_t pl_frame_at(uint64_t sp)
 {
-	unsigned char *f = buf + PL_CODE_INSNS, *fp = f + PL_MC_RESERVED;
+	return (uintptr_t)((sp - PL_FRAME) & ~(uint64_t)15);
+}
+
+/*
+ * Writes the frame that restores r below r's stack pointer, in process pid:
+ * the part the kernel reads, from the ucontext on.  0 or an errno.
+ */
+static int pl_frame_write(pid_t pid, const pl_regs *r)
+{
+	unsigned char b[PL_FRAME];
+	unsigned char *fp = b + PL_MC_RESERVED;
+	uintptr_t at = pl_frame_at(r->r.sp);
+	struct iovec l = { b + PL_UC, PL_FRAME - PL_UC }, rv = { (void *)(at + PL_UC), PL_FRAME - PL_UC };
 	int i;
 
-	(void)at;
-	memset(buf, 0, PL_CODE_INSNS + PL_FRAME);
-	pl_put32(buf + 0, 0xd4000001);		/* svc #0: our call */
-	pl_put32(buf + 4, 0x10000000 | ((PL_CODE_INSNS - 4) >> 2) << 5);	/* adr x0, frame */
-	pl_put32(buf + 8, 0x9100001f);		/* mov sp, x0 */
-	pl_put32(buf + 12, 0xd2800008 | PL_NR_RT_SIGRETURN << 5);	/* mov x8, #139 */
-	pl_put32(buf + 16, 0xd4000001);		/* svc #0: rt_sigreturn */
-	for (i = 20; i < PL_CODE_INSNS; i += 4)
-		pl_put32(buf + i, 0xd4200000);	/* brk #0: never reached */
-	pl_put32(f + PL_UC_STACK + 8, 3);	/* ss_flags: invalid, ignored */
-	pl_put64(f + PL_UC_SIGMASK, r->sigmask);
+	memset(b, 0, sizeof b);
+	pl_put32(b + PL_UC_STACK + 8, 3);	/* ss_flags: invalid, ignored */
+	pl_put64(b + PL_UC_SIGMASK, r->sigmask);
 	for (i = 0; i < 31; i++)
-		pl_put64(f + PL_UC_MCONTEXT + offsetof(struct sigcontext, regs) + 8 * i, r->r.regs[i]);
-	pl_put64(f + PL_UC_MCONTEXT + offsetof(struct sigcontext, sp), r->r.sp);
-	pl_put64(f + PL_UC_MCONTEXT + offsetof(struct sigcontext, pc), r->r.pc);
-	pl_put64(f + PL_UC_MCONTEXT + offsetof(struct sigcontext, pstate), r->r.pstate);
+		pl_put64(b + PL_UC_MCONTEXT + offsetof(struct sigcontext, regs) + 8 * i, r->r.regs[i]);
+	pl_put64(b + PL_UC_MCONTEXT + offsetof(struct sigcontext, sp), r->r.sp);
+	pl_put64(b + PL_UC_MCONTEXT + offsetof(struct sigcontext, pc), r->r.pc);
+	pl_put64(b + PL_UC_MCONTEXT + offsetof(struct sigcontext, pstate), r->r.pstate);
 	pl_put32(fp + offsetof(struct fpsimd_context, head.magic), FPSIMD_MAGIC);
 	pl_put32(fp + offsetof(struct fpsimd_context, head.size), sizeof(struct fpsimd_context));
 	pl_put32(fp + offsetof(struct fpsimd_context, fpsr), r->fp.fpsr);
 	pl_put32(fp + offsetof(struct fpsimd_context, fpcr), r->fp.fpcr);
 	memcpy(fp + offsetof(struct fpsimd_context, vregs), r->fp.vregs, sizeof r->fp.vregs);
 	/* The terminator record after it: zero, as memset left it. */
-	return PL_CODE_INSNS + PL_FRAME;
+	errno = 0;
+	if (process_vm_writev(pid, &l, 1, &rv, 1, 0) != (ssize_t)l.iov_len)
+		return errno != 0 ? errno : EIO;
+	return 0;
+}
+
+/*
+ * Writes the code, to run at address at, into buf (PL_CODE_MAX bytes);
+ * returns its length.  The svc is at offset 0; the frame is pl_frame_write's.
+ */
+static size_t pl_code_build(unsigned char *buf, uintptr_t at, const pl_regs *r)
+{
+	(void)at, (void)r;
+	pl_put32(buf + 0, 0xd4000001);		/* svc #0: our call */
+	pl_put32(buf + 4, 0xd2800008 | PL_NR_RT_SIGRETURN << 5);	/* mov x8, #139 */
+	pl_put32(buf + 8, 0xd4000001);		/* svc #0: rt_sigreturn */
+	pl_put32(buf + 12, 0xd4200000);		/* brk #0: never reached */
+	return 16;
 }
 
 /*
  * The batch: as on x86, a loop of mlock2() over a list (address, length,
  * flags), stopping at the first that fails, then tgkill() of a signal the
- * process ignores, then a branch to the restore (rt_sigreturn of the frame
- * above).  x19 the list, x20 its length, x21 entries done, x22 the last
- * result, x23..x25 tgkill's arguments; x7 is not touched.
+ * process ignores, then a branch to the restore (rt_sigreturn of the frame).
+ * x19 the list, x20 its length, x21 entries done, x22 the last result, x23..x25 tgkill's arguments, sp at the frame; x7 is not touched.
  */
 #define PL_BATCH_CODE	80
 #define PL_BATCH_ENTRY	24
@@ -599,6 +631,7 @@ static void pl_regs_set_batch(pl_regs *r, uintptr_t entry, uintptr_t list, size_
 			      pid_t tgid, pid_t tid, int sig)
 {
 	r->r.pc = entry;
+	r->r.sp = pl_frame_at(r->r.sp);
 	r->r.regs[19] = list;
 	r->r.regs[20] = n;
 	r->r.regs[21] = 0;

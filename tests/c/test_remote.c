@@ -661,6 +661,13 @@ static uintptr_t tracee_pc(pid_t pid)
 	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &v) != 0)
 		return 0;
 	return regs.rip;
+#elif defined(__aarch64__)
+	struct user_regs_struct regs;
+	struct iovec v = { &regs, sizeof regs };
+
+	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &v) != 0)
+		return 0;
+	return regs.pc;
 #else
 	(void)pid;
 	return 0;
@@ -724,7 +731,7 @@ static void test_entry(const char *name, int collected)
 		      "no exec stop: %#x", st);
 	err = pl_remote_attach(pid, PLOCK_AT_ENTRY, &r);
 	if (CHECK(err == 0, "attach at entry: %s", strerror(err))) {
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
 		CHECK(tracee_pc(pid) == entry_of(pid) && entry_of(pid) != 0,
 		      "stopped at %#lx, entry %#lx", (unsigned long)tracee_pc(pid),
 		      (unsigned long)entry_of(pid));
@@ -766,7 +773,7 @@ static void test_hold(int detach)
 		CHECK(task_state(pid, pid) == 't', "held child is %c, not t", task_state(pid, pid));
 		CHECK(status_value(pid, pid, "TracerPid") == (long)syscall(SYS_gettid),
 		      "held child's tracer: %ld", status_value(pid, pid, "TracerPid"));
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
 		CHECK(tracee_pc(pid) == entry_of(pid), "held child not at its entry point");
 #endif
 		if (detach)
