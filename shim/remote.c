@@ -351,6 +351,9 @@ static int arm(struct pl_remote *r)
 	unsigned char code[PL_CODE_MAX];
 	pl_regs back = r->saved;
 	size_t n;
+#ifdef PL_FRAME_BELOW_SP
+	int err;
+#endif
 
 	if (r->armed)
 		return 0;
@@ -359,9 +362,14 @@ static int arm(struct pl_remote *r)
 	if (n == 0 || pwrite(r->mem, code, n, (off_t)r->code) != (ssize_t)n)
 		return EIO;
 #ifdef PL_FRAME_BELOW_SP
-	/* arm64: the context, a frame for rt_sigreturn, below the stack pointer. */
-	if (pl_frame_write(r->pid, &back) != 0)
-		return EIO;
+	/*
+	 * arm64: the context, a frame for rt_sigreturn, below the stack
+	 * pointer, written through the worker's thread ID: it has no memory
+	 * once it is killed (ESRCH), and so never writes into the memory of
+	 * a new program another thread's execve() made.
+	 */
+	if ((err = pl_frame_write(r->worker, &back)) != 0)
+		return err == ESRCH ? ESRCH : EIO;
 #endif
 	r->armed = 1;
 	return 0;

@@ -62,8 +62,6 @@ static int pl_regs_native(const pl_regs *r)
  * pending or a tracer detaches, leaves these registers alone; the
  * instruction itself sets orig_rax to nr.
  */
-static uintptr_t pl_frame_at(uint64_t sp);
-
 static void pl_regs_set_call(pl_regs *r, uintptr_t insn, long nr, const long a[6])
 {
 	r->rip = insn;
