@@ -38,7 +38,10 @@
  *    tail of the [vdso] mapping, after the end of the vDSO's image.  A write
  *    there through /proc/PID/mem makes a private copy of the page (as a
  *    debugger's breakpoint does), in this process only.  Nothing is written
- *    to the program's own memory, its stack included.
+ *    to the program's own memory, its stack included.  (arm64 differs, in
+ *    remote_arch.h: the code ends with rt_sigreturn, whose frame does not
+ *    fit in the tail; it is written below the worker's stack pointer, where
+ *    signal delivery writes its frames.)
  *
  * Choosing the worker: a thread asleep in a system call if there is one (it
  * loses no time), never a zombie (a main thread that called pthread_exit()).
