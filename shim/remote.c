@@ -477,6 +477,31 @@ static int found(struct pl_remote *r)
 }
 
 /*
+ * A worker found executing the injected code (a command before us was
+ * killed while it did): let it run out of it, back to its own code, before
+ * the code and its context are written again (a context rewritten under a
+ * thread about to load it would send it back into the code).  Each
+ * interrupt stops it at its next way back to user mode: after the call in
+ * flight, or in its own code.
+ */
+static int leave_code(struct pl_remote *r)
+{
+	uintptr_t pc;
+	int i, err;
+
+	for (i = 0; i < 1000; i++) {
+		pc = pl_regs_pc(&r->saved);
+		if (pc < r->code || pc >= r->list)
+			return 0;
+		(void)ptrace(PTRACE_INTERRUPT, r->worker, 0, 0);
+		resume(r, PTRACE_CONT, 0);
+		if ((err = stop_worker(r)) != 0 || (err = found(r)) != 0)
+			return err;
+	}
+	return EBUSY;
+}
+
+/*
  * Waits for the worker's next syscall stop, and lets it through the stops on
  * the way that are not ours: an event, or a group-stop (the program runs no
  * instruction of its own meanwhile).  A signal-delivery-stop is returned:
@@ -1187,7 +1212,7 @@ int pl_remote_attach(pid_t pid, int flags, struct pl_remote **rp)
 	if (!pl_regs_native(&r->saved))
 		goto fail;		/* a 32-bit program */
 	abort_rseq(r);
-	if ((err = find_room(r)) != 0)
+	if ((err = find_room(r)) != 0 || (r->seized && !r->held && (err = leave_code(r)) != 0))
 		goto fail;
 	arm_batch(r);
 	/* Filters the caller may not read (no CAP_SYS_ADMIN): the caller decides. */
