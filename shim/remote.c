@@ -395,6 +395,11 @@ static int syscall_stop(struct pl_remote *r, int *sig);
  * back in x0, the pc on the svc): the thread makes it again.  At the exit
  * stop its own registers go back (the pc on the svc), dirty: the kernel
  * still holds the call's number, which the next pl_regs_set() clears.
+ * One window is left: a death between the thread's svc and its entry stop
+ * (the kernel has read SYSEMU from its flags, and skips the call with x0
+ * unchanged) makes the call return its first argument.  It is a few
+ * hundred nanoseconds of kernel code, and only when the worker stopped on
+ * the svc of a sleep or a futex wait.
  */
 static int probe_restart(struct pl_remote *r)
 {
