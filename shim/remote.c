@@ -395,10 +395,10 @@ static int syscall_stop(struct pl_remote *r, int *sig);
  * back in x0, the pc on the svc): the thread makes it again.  At the exit
  * stop its own registers go back (the pc on the svc), dirty: the kernel
  * still holds the call's number, which the next pl_regs_set() clears.
- * One window is left: a death between the thread's svc and its entry stop
- * (the kernel has read SYSEMU from its flags, and skips the call with x0
- * unchanged) makes the call return its first argument.  It is a few
- * hundred nanoseconds of kernel code, and only when the worker stopped on
+ * One window is left: a death between the thread's svc and our write at
+ * its entry stop (the kernel has read SYSEMU from its flags, and skips the
+ * call with x0 unchanged) makes the call return its first argument.  It is
+ * a few microseconds, once per attach, and only when the worker stopped on
  * the svc of a sleep or a futex wait.
  */
 static int probe_restart(struct pl_remote *r)
@@ -435,7 +435,6 @@ static int probe_restart(struct pl_remote *r)
 		if ((err = stop_worker(r)) != 0 || (err = pl_regs_get(r->worker, &r->saved)) != 0)
 			return err;
 	}
-	nr = pl_regs_syscallno(r->worker);
 	if ((err = pl_regs_get(r->worker, &regs)) != 0)
 		return err;
 	if (pl_regs_pc(&regs) != pc + sizeof pl_syscall_insn)
@@ -443,6 +442,7 @@ static int probe_restart(struct pl_remote *r)
 	pl_regs_probe_entry(&regs);
 	if ((err = pl_regs_set_gp(r->worker, &regs)) != 0)
 		return err;
+	nr = pl_regs_syscallno(r->worker);
 	resume(r, PTRACE_SYSCALL, 0);
 	if ((err = syscall_stop(r, &sig)) != 0)
 		return err;
