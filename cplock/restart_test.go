@@ -72,8 +72,9 @@ var blockedCalls = []struct {
 	{"fcntl-setlkw", byFIFO},
 }
 
-// poll, select and epoll_wait are system calls on x86-64 alone (arm64 has
-// ppoll, pselect6 and epoll_pwait only): blocker.c has them where they exist.
+// poll, select, epoll_wait and pause are system calls on x86-64 alone (arm64
+// has ppoll, pselect6, epoll_pwait and sigsuspend): blocker.c has them where
+// they exist.
 func init() {
 	if runtime.GOARCH == "amd64" {
 		return
@@ -81,7 +82,7 @@ func init() {
 	kept := blockedCalls[:0]
 	for _, c := range blockedCalls {
 		base, _, _ := strings.Cut(c.name, "-")
-		if base != "poll" && base != "select" && base != "epoll_wait" {
+		if base != "poll" && base != "select" && base != "epoll_wait" && base != "pause" {
 			kept = append(kept, c)
 		}
 	}
