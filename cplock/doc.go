@@ -232,9 +232,13 @@ Permission is what the kernel asks to trace the process:
     ptrace to cplock (a container may need --cap-add SYS_PTRACE).
 
 When the kernel refuses, cplock says which of these it was and what to do
-(for a tracer: its process ID). Linux on x86-64 only, for now; elsewhere
-lock, unlock and run say it is not supported, and so they do for a 32-bit
-program on x86-64.
+(for a tracer: its process ID). Linux on x86-64 and arm64 only, for now;
+elsewhere lock, unlock and run say they are not supported, and so they do
+for a 32-bit program. On arm64 the injected code ends with rt_sigreturn of
+a frame written below the worker's stack pointer, where the kernel writes
+signal frames; if cplock is killed while the worker executes it, a relative
+sleep or timed futex wait the stop interrupted starts again with its whole
+timeout.
 
 Flags:
 

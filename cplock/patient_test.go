@@ -1,3 +1,7 @@
+// The patient (testdata/patient.c) checks its registers in x86-64 assembly;
+// an arm64 register round is still to be written.
+//go:build amd64
+
 package main
 
 // testdata/patient.c, the target of the kill tests (kill_test.go), run and
@@ -39,6 +43,10 @@ func buildPatient(t *testing.T) string {
 	t.Helper()
 	patientOnce.Do(func() {
 		bin := filepath.Join(binDir, "patient")
+		if _, err := os.Stat(bin); err == nil && prebuilt {
+			patientBin = bin
+			return
+		}
 		out, err := exec.Command("cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-pthread",
 			"-o", bin, "testdata/patient.c").CombinedOutput()
 		if err != nil {

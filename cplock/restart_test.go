@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,6 +70,23 @@ var blockedCalls = []struct {
 	{"wait4", byFIFO},
 	{"flock", byFIFO},
 	{"fcntl-setlkw", byFIFO},
+}
+
+// poll, select, epoll_wait and pause are system calls on x86-64 alone (arm64
+// has ppoll, pselect6, epoll_pwait and sigsuspend): blocker.c has them where
+// they exist.
+func init() {
+	if runtime.GOARCH == "amd64" {
+		return
+	}
+	kept := blockedCalls[:0]
+	for _, c := range blockedCalls {
+		base, _, _ := strings.Cut(c.name, "-")
+		if base != "poll" && base != "select" && base != "epoll_wait" && base != "pause" {
+			kept = append(kept, c)
+		}
+	}
+	blockedCalls = kept
 }
 
 const (

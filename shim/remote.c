@@ -38,7 +38,10 @@
  *    tail of the [vdso] mapping, after the end of the vDSO's image.  A write
  *    there through /proc/PID/mem makes a private copy of the page (as a
  *    debugger's breakpoint does), in this process only.  Nothing is written
- *    to the program's own memory, its stack included.
+ *    to the program's own memory, its stack included.  (arm64 differs, in
+ *    remote_arch.h: the code ends with rt_sigreturn, whose frame does not
+ *    fit in the tail; it is written below the worker's stack pointer, where
+ *    signal delivery writes its frames.)
  *
  * Choosing the worker: a thread asleep in a system call if there is one (it
  * loses no time), never a zombie (a main thread that called pthread_exit()).
@@ -346,6 +349,9 @@ static int arm(struct pl_remote *r)
 	unsigned char code[PL_CODE_MAX];
 	pl_regs back = r->saved;
 	size_t n;
+#ifdef PL_FRAME_BELOW_SP
+	int err;
+#endif
 
 	if (r->armed)
 		return 0;
@@ -353,9 +359,106 @@ static int arm(struct pl_remote *r)
 	n = pl_code_build(code, r->code, &back);
 	if (n == 0 || pwrite(r->mem, code, n, (off_t)r->code) != (ssize_t)n)
 		return EIO;
+#ifdef PL_FRAME_BELOW_SP
+	/*
+	 * arm64: the context, a frame for rt_sigreturn, below the stack
+	 * pointer, written through the worker's thread ID: it has no memory
+	 * once it is killed (ESRCH), and so never writes into the memory of
+	 * a new program another thread's execve() made.
+	 */
+	if ((err = pl_frame_write(r->worker, &back)) != 0)
+		return err == ESRCH ? ESRCH : EIO;
+#endif
 	r->armed = 1;
 	return 0;
 }
+
+static int syscall_stop(struct pl_remote *r, int *sig);
+
+#ifdef PL_RESTART_HIDDEN
+/*
+ * Where the kernel restarts an interrupted call before the stop (arm64,
+ * remote_arch.h), a thread stopped on the svc of a call that may have made
+ * a restart block does not show whether it goes on with restart_syscall:
+ * the kernel decides that after the stop, from a value it no longer shows.
+ * So let it decide: PTRACE_SYSEMU, and the thread finishes its way back,
+ * executes its svc and stops at the entry of the call it makes, which
+ * SYSEMU then skips: that number, with its registers, is what it was to do.
+ * Until the entry stop the thread runs on its own registers.  At the entry
+ * stop x0 is set to -ERESTARTNOINTR, so that if we die from there on, the
+ * skipped call's way back to user mode has the kernel restart it (orig_x0
+ * back in x0, the pc on the svc): the thread makes it again.  At the exit
+ * stop its own registers go back (the pc on the svc), dirty: the kernel
+ * still holds the call's number, which the next pl_regs_set() clears.
+ * One window is left: a death between the thread's svc and our write at
+ * its entry stop (the kernel has read SYSEMU from its flags, and skips the
+ * call with x0 unchanged) makes the call return its first argument.  It is
+ * a few microseconds, once per attach, and only when the worker stopped on
+ * the svc of a sleep or a futex wait.
+ */
+static int probe_restart(struct pl_remote *r)
+{
+	unsigned char insn[sizeof pl_syscall_insn];
+	pl_regs regs;
+	uintptr_t pc;
+	long nr;
+	int st, sig, err, tries;
+
+	if (!r->seized || r->held)
+		return 0;
+	for (tries = 0;; tries++) {
+		pc = pl_regs_pc(&r->saved);
+		if (tries == 8 || !pl_regs_may_restart_block(&r->saved) ||
+		    pread(r->mem, insn, sizeof insn, (off_t)pc) != sizeof insn ||
+		    memcmp(insn, pl_syscall_insn, sizeof insn) != 0)
+			return 0;
+		resume(r, PTRACE_SYSEMU, 0);
+		for (;;) {
+			if ((err = wait_worker(r, &st)) != 0)
+				return err;
+			if (kind(st, &sig) != K_SIGNAL && kind(st, &sig) != K_SYSCALL) {
+				resume(r, PTRACE_SYSEMU, 0);	/* a group-stop */
+				continue;
+			}
+			break;
+		}
+		if (sig == 0)
+			break;
+		/* A signal first: the kernel's to deliver, and stop again. */
+		(void)ptrace(PTRACE_INTERRUPT, r->worker, 0, 0);
+		resume(r, PTRACE_CONT, sig);
+		if ((err = stop_worker(r)) != 0 || (err = pl_regs_get(r->worker, &r->saved)) != 0)
+			return err;
+	}
+	if ((err = pl_regs_get(r->worker, &regs)) != 0)
+		return err;
+	if (pl_regs_pc(&regs) != pc + sizeof pl_syscall_insn)
+		return EIO;
+	pl_regs_probe_entry(&regs);
+	if ((err = pl_regs_set_gp(r->worker, &regs)) != 0)
+		return err;
+	nr = pl_regs_syscallno(r->worker);
+	resume(r, PTRACE_SYSCALL, 0);
+	if ((err = syscall_stop(r, &sig)) != 0)
+		return err;
+	if (sig != 0)
+		return EIO;	/* no signal is dequeued inside a call */
+	pl_regs_probe_exit(&regs, &r->saved, nr);
+	if ((err = pl_regs_set_gp(r->worker, &regs)) != 0)
+		return err;
+	r->saved = regs;
+	r->dirty = 1;
+	return 0;
+}
+#else
+static int probe_restart(struct pl_remote *r)
+{
+	(void)r;
+	return 0;
+}
+#endif
+
+static int syscall_stop(struct pl_remote *r, int *sig);
 
 /* The worker stopped again with registers of its own (after a signal). */
 static int found(struct pl_remote *r)
@@ -367,8 +470,35 @@ static int found(struct pl_remote *r)
 	r->dirty = 0;
 	r->armed = 0;
 	r->rseq_cs = 0;
+	if ((err = probe_restart(r)) != 0)
+		return err;
 	abort_rseq(r);
 	return 0;
+}
+
+/*
+ * A worker found executing the injected code (a command before us was
+ * killed while it did): let it run out of it, back to its own code, before
+ * the code and its context are written again (a context rewritten under a
+ * thread about to load it would send it back into the code).  Each
+ * interrupt stops it at its next way back to user mode: after the call in
+ * flight, or in its own code.
+ */
+static int leave_code(struct pl_remote *r)
+{
+	uintptr_t pc;
+	int i, err;
+
+	for (i = 0; i < 1000; i++) {
+		pc = pl_regs_pc(&r->saved);
+		if (pc < r->code || pc >= r->list)
+			return 0;
+		(void)ptrace(PTRACE_INTERRUPT, r->worker, 0, 0);
+		resume(r, PTRACE_CONT, 0);
+		if ((err = stop_worker(r)) != 0 || (err = found(r)) != 0)
+			return err;
+	}
+	return EBUSY;
 }
 
 /*
@@ -434,8 +564,17 @@ int pl_remote_allowed(const struct pl_remote *r, long nr, const long args[6])
 	for (i = 0; i < 6; i++)
 		a[i] = (uint64_t)args[i];
 	/* The kernel reports the address after the instruction. */
-	return pl_seccomp_allows(pl_seccomp_eval(r->filter, (int)nr, a,
-						 r->code + sizeof pl_syscall_insn));
+	if (!pl_seccomp_allows(pl_seccomp_eval(r->filter, (int)nr, a,
+					       r->code + sizeof pl_syscall_insn)))
+		return 0;
+#ifdef PL_RESTORE_NR
+	/* The restore makes a call too (arm64: rt_sigreturn): it must pass. */
+	a[0] = 0;	/* x0 then: the call's result */
+	return pl_seccomp_allows(pl_seccomp_eval(r->filter, PL_RESTORE_NR, a,
+						 r->code + PL_RESTORE_PC));
+#else
+	return 1;
+#endif
 }
 
 /*
@@ -1077,13 +1216,13 @@ int pl_remote_attach(pid_t pid, int flags, struct pl_remote **rp)
 			goto fail;
 	}
 	if ((at_entry && !r->held && (err = open_mem(r)) != 0) ||
-	    (err = pl_regs_get(r->worker, &r->saved)) != 0)
+	    (err = pl_regs_get(r->worker, &r->saved)) != 0 || (err = probe_restart(r)) != 0)
 		goto fail;
 	err = ENOSYS;
 	if (!pl_regs_native(&r->saved))
 		goto fail;		/* a 32-bit program */
 	abort_rseq(r);
-	if ((err = find_room(r)) != 0)
+	if ((err = find_room(r)) != 0 || (r->seized && !r->held && (err = leave_code(r)) != 0))
 		goto fail;
 	arm_batch(r);
 	/* Filters the caller may not read (no CAP_SYS_ADMIN): the caller decides. */

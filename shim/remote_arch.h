@@ -270,21 +270,42 @@ static size_t pl_regs_batch_done(const pl_regs *r, long *res)
 #elif defined(__aarch64__)
 
 #include <asm/ptrace.h>
+#include <asm/sigcontext.h>
 #include <linux/audit.h>
+#include <stddef.h>
 
-/*
- * Not yet: a thread interrupted in a system call that the kernel will
- * restart keeps the call's first argument in orig_x0, which ptrace can
- * neither read nor write, and every injected call overwrites it.  Restoring
- * such a thread needs the restart done by hand from a copy of x0 that does
- * not exist.  The register access below is what the rest needs.
- */
-#define PL_REMOTE_SUPPORTED	0
+#define PL_REMOTE_SUPPORTED	1
 #define PL_REMOTE_ARCH		"arm64"
 #define PL_AUDIT_ARCH		AUDIT_ARCH_AARCH64
-#define PL_CODE_MAX		256
+#define PL_NR_RESTART_SYSCALL	128	/* __NR_restart_syscall */
+#define PL_NR_RT_SIGRETURN	139
+#define PL_NR_MLOCK2		284
+#define PL_NR_TGKILL		131
+#define PL_RESTART_HIDDEN	1
 
-typedef struct user_pt_regs pl_regs;
+#ifndef NT_ARM_SYSTEM_CALL
+#define NT_ARM_SYSTEM_CALL	0x404
+#endif
+#ifndef PTRACE_GETSIGMASK
+#define PTRACE_GETSIGMASK	0x420a
+#endif
+#ifndef PTRACE_SYSEMU
+#define PTRACE_SYSEMU		31
+#endif
+
+/*
+ * A stopped thread as the injected code and rt_sigreturn need it: the
+ * general registers, the FP/SIMD registers (rt_sigreturn wants them in its
+ * frame), the signal mask the thread will have when it goes back to user
+ * mode, and, after probe_restart() in remote.c, the number of the call
+ * that a restart_syscall it is to make continues (-1: none known).
+ */
+typedef struct {
+	struct user_pt_regs r;
+	struct user_fpsimd_state fp;
+	uint64_t sigmask;
+	long restart_of;
+} pl_regs;
 
 /* svc #0, little-endian, at 4-byte aligned addresses. */
 static const unsigned char pl_syscall_insn[] = { 0x01, 0x00, 0x00, 0xd4 };
@@ -296,86 +317,332 @@ static const unsigned char pl_break_insn[] = { 0x00, 0x00, 0x20, 0xd4 };
 
 static uintptr_t pl_regs_pc(const pl_regs *r)
 {
-	return (uintptr_t)r->pc;
+	return (uintptr_t)r->r.pc;
 }
 
 static void pl_regs_set_pc(pl_regs *r, uintptr_t pc)
 {
-	r->pc = pc;
+	r->r.pc = pc;
 }
 
+/* PSR_MODE32_BIT: an AArch32 program, with other calls: not handled. */
 static int pl_regs_native(const pl_regs *r)
 {
-	(void)r;
-	return 1;
+	return (r->r.pstate & 0x10) == 0;
 }
+
+/*
+ * Sets up system call nr with args at the svc instruction insn, with the
+ * stack pointer at the frame (pl_frame_write).  The
+ * kernel's copy of the number (syscallno) is set to -1 by pl_regs_set(),
+ * as x86's orig_rax: "not in a system call", so that its restart logic
+ * leaves these registers alone; the svc itself takes the number from x8.
+ * x7 is left as it is: at a syscall stop the kernel shows 0 or 1 in it
+ * (entry or exit) and puts its own value back afterwards, discarding ours.
+ */
+static uintptr_t pl_frame_at(uint64_t sp);
 
 static void pl_regs_set_call(pl_regs *r, uintptr_t insn, long nr, const long a[6])
 {
 	int i;
 
-	r->pc = insn;
-	r->regs[8] = (unsigned long)nr;
+	r->r.pc = insn;
+	r->r.sp = pl_frame_at(r->r.sp);
+	r->r.regs[8] = (unsigned long)nr;
 	for (i = 0; i < 6; i++)
-		r->regs[i] = (unsigned long)a[i];
+		r->r.regs[i] = (unsigned long)a[i];
 }
 
 static long pl_regs_result(const pl_regs *r)
 {
-	return (long)r->regs[0];
+	return (long)r->r.regs[0];
+}
+
+/*
+ * The kernel's restart, which x86 needs done by hand, is done already on
+ * arm64 when the thread stops: do_signal() (arch/arm64/kernel/signal.c)
+ * puts orig_x0 back in x0 and the program counter back on the svc before
+ * get_signal(), where every ptrace-stop of a running thread is, so that
+ * "a debugger will see the already changed PC".  Only -ERESTART_RESTARTBLOCK
+ * is finished after get_signal() (x8 = __NR_restart_syscall), which
+ * probe_restart() in remote.c finds out.  For the frame that the injected
+ * code restores when we are gone, one thing differs: rt_sigreturn resets
+ * the thread's restart_block (a restart_syscall after it says EINTR), so the
+ * frame makes the original call again, from its start.
+ */
+static void pl_regs_restarted(pl_regs *r)
+{
+	if (r->r.regs[8] == PL_NR_RESTART_SYSCALL && r->restart_of >= 0)
+		r->r.regs[8] = (unsigned long)r->restart_of;
+}
+
+/*
+ * Calls that may make a restart block (set_restart_fn() in the kernel:
+ * relative sleeps, futex waits with a timeout): a thread stopped on the svc
+ * of one of them may be about to make restart_syscall instead, which its
+ * registers do not show (see pl_regs_restarted).
+ */
+static int pl_regs_may_restart_block(const pl_regs *r)
+{
+	unsigned long nr = r->r.regs[8];
+
+	return nr == 101 || nr == 115 || nr == 98;	/* nanosleep, clock_nanosleep, futex */
 }
 
 static int pl_regs_get(pid_t tid, pl_regs *r)
 {
-	struct iovec v = { r, sizeof *r };
+	struct iovec v = { &r->r, sizeof r->r }, f = { &r->fp, sizeof r->fp };
 
-	return ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &v) == 0 ? 0 : errno;
+	r->restart_of = -1;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &v) != 0 ||
+	    ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRFPREG, &f) != 0)
+		return errno;
+	/*
+	 * The mask it goes back to user mode with: PTRACE_GETSIGMASK gives
+	 * the saved one of a thread stopped in ppoll, pselect6 or
+	 * epoll_pwait (TIF_RESTORE_SIGMASK), not the call's temporary one.
+	 */
+	if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof r->sigmask, &r->sigmask) != 0)
+		return errno;
+	return 0;
 }
 
 /*
- * Registers only.  Also left to do: a call set up at a system call stop
- * (the second call in a row) needs the kernel's own copy of its number set
- * too (NT_ARM_SYSTEM_CALL), not only x8.
+ * The general registers, then syscallno -1 (NT_ARM_SYSTEM_CALL): at a
+ * syscall-exit-stop the kernel would otherwise take the new x0 for the
+ * stopped call's result when it goes back to user mode, and restart "it"
+ * if x0 looked like -ERESTARTSYS.  In this order, a death in between
+ * leaves the new registers with the old number, which restarts nothing
+ * unless x0 is one of those four values.
  */
 static int pl_regs_set(pid_t tid, const pl_regs *r)
 {
-	struct iovec v = { (void *)r, sizeof *r };
+	struct iovec v = { (void *)&r->r, sizeof r->r };
+	int nr = -1;
+	struct iovec s = { &nr, sizeof nr };
+
+	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &v) != 0 ||
+	    ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &s) != 0)
+		return errno;
+	return 0;
+}
+
+/* The general registers alone, for probe_restart(). */
+static int pl_regs_set_gp(pid_t tid, const pl_regs *r)
+{
+	struct iovec v = { (void *)&r->r, sizeof r->r };
 
 	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &v) == 0 ? 0 : errno;
 }
 
-/* Not yet: what remote.c needs to restore a thread from user mode. */
-static void pl_regs_restarted(pl_regs *r)
+/*
+ * probe_restart() in remote.c, at the entry stop of the call a thread
+ * stopped on: x0 = -ERESTARTNOINTR, so that the kernel restarts the call
+ * (SYSEMU skips it) if we die before the exit stop.
+ */
+static void pl_regs_probe_entry(pl_regs *r)
 {
-	(void)r;
+	r->r.regs[0] = (unsigned long)-513;
 }
 
-static size_t pl_code_build(unsigned char *buf, uintptr_t at, const pl_regs *r)
+/*
+ * ... and at its exit stop: the registers the thread was found with
+ * (before), the pc on the svc, the call number nr that the kernel took
+ * from x8.  x7, which the kernel showed as 0 at the entry stop, is the
+ * one found (ours is discarded anyway).
+ */
+static void pl_regs_probe_exit(pl_regs *r, const pl_regs *before, long nr)
 {
-	(void)buf, (void)at, (void)r;
+	r->r = before->r;
+	r->r.regs[8] = (unsigned long)nr;
+	r->restart_of = nr == PL_NR_RESTART_SYSCALL ? (long)before->r.regs[8] : -1;
+}
+
+/* The kernel's copy of the number of the call a thread is stopped in. */
+static long pl_regs_syscallno(pid_t tid)
+{
+	int nr = -1;
+	struct iovec s = { &nr, sizeof nr };
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &s) != 0)
+		return -1;
+	return nr;
+}
+
+/*
+ * The injected code (see remote.c): the svc, then rt_sigreturn of a frame
+ * that holds the thread's context.  A restore in user mode, as on x86,
+ * cannot end on arm64: the branch back needs a register of its own.  So
+ * the code ends as a signal handler does (and as CRIU's compel ends its
+ * parasite): x8 = __NR_rt_sigreturn, svc, with sp at the frame.
+ * rt_sigreturn (arch/arm64/kernel/signal.c) reads the frame at sp,
+ * 16-byte aligned, and wants:
+ *  - uc_sigmask: the blocked mask is set from it (the thread's own,
+ *    pl_regs_get);
+ *  - uc_mcontext: x0..x30, sp, pc, pstate, and in __reserved an
+ *    fpsimd_context record (required), then the terminator record;
+ *    only these are read, not the siginfo before them nor the rest of
+ *    the 4 KiB __reserved;
+ *  - uc_stack: restore_altstack(), whose errors other than EFAULT are
+ *    ignored: ss_flags 3 (neither 0, SS_ONSTACK nor SS_DISABLE) makes
+ *    do_sigaltstack() say EINVAL before it changes anything, so the
+ *    thread's own alternate stack stays as it is.
+ * It also forgets the system call (no restart after it) and resets the
+ * restart_block (pl_regs_restarted).  SVE and SME state beyond the FP/SIMD
+ * registers is not in the frame: a system call discards it anyway (the SVE
+ * syscall ABI), as the injected calls do.
+ *
+ * Where the frame goes: the kernel reads 1008 bytes of it, and the [vdso]
+ * tail has less room than that on the 4 KiB-page kernels (704 bytes on
+ * Debian 12's 6.1: a 3336-byte image in one page).  So it goes where
+ * signal delivery puts its frames, which are more than four times larger:
+ * just below the thread's stack pointer (arm64 has no red zone, so nothing
+ * there is live).  The stack pointer of the injected registers is the
+ * frame's, from the svc on, so that a signal delivered while the thread
+ * executes our code (after our death, say) puts its own frame below ours
+ * and returns to the code with ours intact.  The frame is written with
+ * process_vm_writev(), which, unlike /proc/PID/mem, writes only where the
+ * thread itself could (not into a guard page); a stack without 1 KiB of
+ * room below its pointer (a Go goroutine's nearly full one) fails the
+ * write, and with it the call.  The code, 16 bytes, and the batch loop
+ * stay in the [vdso] tail.
+ */
+#define PL_CODE_MAX	64
+#define PL_FRAME_BELOW_SP	1
+
+#define PL_UC		128
+#define PL_UC_STACK	(PL_UC + 16)
+#define PL_UC_SIGMASK	(PL_UC + 40)
+#define PL_UC_MCONTEXT	(PL_UC + 176)
+#define PL_MC_RESERVED	(PL_UC_MCONTEXT + offsetof(struct sigcontext, __reserved))
+#define PL_FRAME	(PL_MC_RESERVED + sizeof(struct fpsimd_context) + 16)
+
+/* The restore's own call, which a seccomp filter must let through too. */
+#define PL_RESTORE_NR	PL_NR_RT_SIGRETURN
+#define PL_RESTORE_PC	12			/* after its svc */
+
+_Static_assert(offsetof(struct sigcontext, __reserved) == 288, "struct sigcontext");
+_Static_assert(sizeof(struct fpsimd_context) == 528, "struct fpsimd_context");
+_Static_assert(sizeof(struct user_fpsimd_state) == 528, "struct user_fpsimd_state");
+
+static void pl_put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void pl_put64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+/* The frame's address for a thread whose stack pointer is sp. */
+static uintptr_t pl_frame_at(uint64_t sp)
+{
+	return (uintptr_t)((sp - PL_FRAME) & ~(uint64_t)15);
+}
+
+/*
+ * Writes the frame that restores r below r's stack pointer, in process pid:
+ * the part the kernel reads, from the ucontext on.  0 or an errno.
+ */
+static int pl_frame_write(pid_t pid, const pl_regs *r)
+{
+	unsigned char b[PL_FRAME];
+	unsigned char *fp = b + PL_MC_RESERVED;
+	uintptr_t at = pl_frame_at(r->r.sp);
+	struct iovec l = { b + PL_UC, PL_FRAME - PL_UC }, rv = { (void *)(at + PL_UC), PL_FRAME - PL_UC };
+	int i;
+
+	memset(b, 0, sizeof b);
+	pl_put32(b + PL_UC_STACK + 8, 3);	/* ss_flags: invalid, ignored */
+	pl_put64(b + PL_UC_SIGMASK, r->sigmask);
+	for (i = 0; i < 31; i++)
+		pl_put64(b + PL_UC_MCONTEXT + offsetof(struct sigcontext, regs) + 8 * i, r->r.regs[i]);
+	pl_put64(b + PL_UC_MCONTEXT + offsetof(struct sigcontext, sp), r->r.sp);
+	pl_put64(b + PL_UC_MCONTEXT + offsetof(struct sigcontext, pc), r->r.pc);
+	pl_put64(b + PL_UC_MCONTEXT + offsetof(struct sigcontext, pstate), r->r.pstate);
+	pl_put32(fp + offsetof(struct fpsimd_context, head.magic), FPSIMD_MAGIC);
+	pl_put32(fp + offsetof(struct fpsimd_context, head.size), sizeof(struct fpsimd_context));
+	pl_put32(fp + offsetof(struct fpsimd_context, fpsr), r->fp.fpsr);
+	pl_put32(fp + offsetof(struct fpsimd_context, fpcr), r->fp.fpcr);
+	memcpy(fp + offsetof(struct fpsimd_context, vregs), r->fp.vregs, sizeof r->fp.vregs);
+	/* The terminator record after it: zero, as memset left it. */
+	errno = 0;
+	if (process_vm_writev(pid, &l, 1, &rv, 1, 0) != (ssize_t)l.iov_len)
+		return errno != 0 ? errno : EIO;
 	return 0;
 }
 
+/*
+ * Writes the code, to run at address at, into buf (PL_CODE_MAX bytes);
+ * returns its length.  The svc is at offset 0; the frame is pl_frame_write's.
+ */
+static size_t pl_code_build(unsigned char *buf, uintptr_t at, const pl_regs *r)
+{
+	(void)at, (void)r;
+	pl_put32(buf + 0, 0xd4000001);		/* svc #0: our call */
+	pl_put32(buf + 4, 0xd2800008 | PL_NR_RT_SIGRETURN << 5);	/* mov x8, #139 */
+	pl_put32(buf + 8, 0xd4000001);		/* svc #0: rt_sigreturn */
+	pl_put32(buf + 12, 0xd4200000);		/* brk #0: never reached */
+	return 16;
+}
+
+/*
+ * The batch: as on x86, a loop of mlock2() over a list (address, length,
+ * flags), stopping at the first that fails, then tgkill() of a signal the
+ * process ignores, then a branch to the restore (rt_sigreturn of the frame).
+ * x19 the list, x20 its length, x21 entries done, x22 the last result, x23..x25 tgkill's arguments, sp at the frame; x7 is not touched.
+ */
 #define PL_BATCH_CODE	80
 #define PL_BATCH_ENTRY	24
 
 static size_t pl_batch_build(unsigned char *buf, uintptr_t at, uintptr_t restore)
 {
-	(void)buf, (void)at, (void)restore;
-	return 0;
+	static const uint32_t loop[] = {
+		0xa9400660,	/* 0: ldp x0, x1, [x19] */
+		0xf9400a62,	/* ldr x2, [x19, #16] */
+		0xd2800008 | PL_NR_MLOCK2 << 5,	/* mov x8, #SYS_mlock2 */
+		0xd4000001,	/* svc #0 */
+		0xb50000a0,	/* cbnz x0, stop */
+		0x91006273,	/* add x19, x19, #24 */
+		0x910006b5,	/* add x21, x21, #1 */
+		0xeb1402bf,	/* cmp x21, x20 */
+		0x54ffff03,	/* b.lo 0 */
+		0xaa0003f6,	/* stop: mov x22, x0 */
+		0xaa1703e0,	/* mov x0, x23 */
+		0xaa1803e1,	/* mov x1, x24 */
+		0xaa1903e2,	/* mov x2, x25 */
+		0xd2800008 | PL_NR_TGKILL << 5,	/* mov x8, #SYS_tgkill */
+		0xd4000001,	/* svc #0 */
+	};
+	size_t i;
+	int64_t d;
+
+	for (i = 0; i < sizeof loop / sizeof loop[0]; i++)
+		pl_put32(buf + 4 * i, loop[i]);
+	d = ((int64_t)restore - (int64_t)(at + 4 * i)) / 4;
+	pl_put32(buf + 4 * i, 0x14000000 | ((uint32_t)d & 0x3ffffff));	/* b restore */
+	return 4 * (i + 1);
 }
 
 static void pl_regs_set_batch(pl_regs *r, uintptr_t entry, uintptr_t list, size_t n,
 			      pid_t tgid, pid_t tid, int sig)
 {
-	(void)r, (void)entry, (void)list, (void)n, (void)tgid, (void)tid, (void)sig;
+	r->r.pc = entry;
+	r->r.sp = pl_frame_at(r->r.sp);
+	r->r.regs[19] = list;
+	r->r.regs[20] = n;
+	r->r.regs[21] = 0;
+	r->r.regs[23] = (unsigned long)tgid;
+	r->r.regs[24] = (unsigned long)tid;
+	r->r.regs[25] = (unsigned long)sig;
 }
 
+/* How many entries succeeded, and the result of the last one made. */
 static size_t pl_regs_batch_done(const pl_regs *r, long *res)
 {
-	(void)r;
-	*res = -ENOSYS;
-	return 0;
+	*res = (long)r->r.regs[22];
+	return (size_t)r->r.regs[21];
 }
 
 #else

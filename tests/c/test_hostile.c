@@ -146,6 +146,40 @@ done:
 aborted:
 	return 1;
 }
+#elif defined(__aarch64__)
+#define HAVE_RSEQ_SPIN	1
+
+/*
+ * The same on arm64: the signature before the abort handler is glibc's
+ * RSEQ_SIG there, the word of a brk #0x45e0.
+ */
+static int rseq_spin(struct rseq *rs, _Atomic int *go)
+{
+	__asm__ __volatile__ goto(
+		".pushsection __rseq_cs, \"aw\"\n\t"
+		".balign 32\n\t"
+		"3: .long 0, 0\n\t"
+		".quad 1f, (2f - 1f), 4f\n\t"
+		".popsection\n\t"
+		"adrp x9, 3b\n\t"
+		"add x9, x9, :lo12:3b\n\t"
+		"str x9, %[cs]\n\t"
+		"1: ldr w10, %[go]\n\t"
+		"cbz w10, 1b\n\t"
+		"2: b %l[done]\n\t"
+		".pushsection __rseq_failure, \"ax\"\n\t"
+		".long 0xd428bc00\n\t"
+		"4: b %l[aborted]\n\t"
+		".popsection\n\t"
+		: : [cs] "Q" (rs->rseq_cs), [go] "Q" (*go) : "x9", "x10", "memory", "cc" : done, aborted);
+done:
+	return 0;
+aborted:
+	return 1;
+}
+#endif
+
+#if defined(__x86_64__) || defined(HAVE_RSEQ_SPIN)
 
 /* Spins in critical sections, counting aborts, until go. */
 static int child_rseq(void)
@@ -539,7 +573,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (argc > 1 && strcmp(argv[1], "sandboxed") == 0)
 		return sandboxed_child();
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(HAVE_RSEQ_SPIN)
 	test_rseq();
 #endif
 	test_exec();

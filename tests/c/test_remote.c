@@ -651,6 +651,69 @@ static void test_killed(void)
 	h_end();
 }
 
+/*
+ * The command killed mid-call (the guarantee of cplock's kill tests, here
+ * for every architecture): a command process attaches, then makes calls
+ * and batches of mlock2() in the child in a loop, and is SIGKILLed after a
+ * random delay, again and again, while the child computes its checksum
+ * between 1 ms sleeps.  Each death leaves the worker wherever it was (in
+ * our code, at a stop, in the call): it must put itself back, so the child
+ * ends with the right checksum, every sleep returned 0 and its memory
+ * intact.
+ */
+static void command_loop(pid_t pid)
+{
+	struct pl_remote *r = NULL;
+	struct pl_lockrange v[8];
+	uintptr_t b = atomic_load(&sh->buf);
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		v[i].start = b + (uintptr_t)i * 8192;
+		v[i].end = v[i].start + 4096;
+		v[i].on_fault = i & 1;
+	}
+	if (pl_remote_attach(pid, 0, &r) != 0)
+		_exit(1);
+	for (i = 0;; i++) {
+		if (i & 1)
+			(void)pl_remote_mlock_many(r, v, 8);
+		else
+			(void)rsys(r, SYS_getpid, 0, 0, 0);
+		if (i % 16 == 15) {
+			pl_remote_detach(r);
+			if (pl_remote_attach(pid, 0, &r) != 0)
+				_exit(1);
+		}
+	}
+}
+
+static void test_command_killed(void)
+{
+	unsigned int seed = (unsigned int)getpid();
+	pid_t pid, cmd;
+	int st, kills = 0;
+
+	h_begin("command-killed-mid-call");
+	pid = start(child_checksum);
+	if (CHECK(wait_blocked(pid, SYS_nanosleep, SYS_clock_nanosleep), "child never slept")) {
+		while (waitpid(pid, &st, WNOHANG) == 0 && kills < 200) {
+			if ((cmd = fork()) == 0)
+				command_loop(pid);
+			usleep((useconds_t)(rand_r(&seed) % 3000));
+			kill(cmd, SIGKILL);
+			waitpid(cmd, NULL, 0);
+			kills++;
+		}
+		printf("# %d commands killed\n", kills);
+		if (kills == 200)
+			check_exit(pid, 0);
+		else
+			CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+	}
+	h_end();
+}
+
 /* The instruction pointer of a stopped tracee. */
 static uintptr_t tracee_pc(pid_t pid)
 {
@@ -661,6 +724,13 @@ static uintptr_t tracee_pc(pid_t pid)
 	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &v) != 0)
 		return 0;
 	return regs.rip;
+#elif defined(__aarch64__)
+	struct user_regs_struct regs;
+	struct iovec v = { &regs, sizeof regs };
+
+	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &v) != 0)
+		return 0;
+	return regs.pc;
 #else
 	(void)pid;
 	return 0;
@@ -724,7 +794,7 @@ static void test_entry(const char *name, int collected)
 		      "no exec stop: %#x", st);
 	err = pl_remote_attach(pid, PLOCK_AT_ENTRY, &r);
 	if (CHECK(err == 0, "attach at entry: %s", strerror(err))) {
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
 		CHECK(tracee_pc(pid) == entry_of(pid) && entry_of(pid) != 0,
 		      "stopped at %#lx, entry %#lx", (unsigned long)tracee_pc(pid),
 		      (unsigned long)entry_of(pid));
@@ -766,7 +836,7 @@ static void test_hold(int detach)
 		CHECK(task_state(pid, pid) == 't', "held child is %c, not t", task_state(pid, pid));
 		CHECK(status_value(pid, pid, "TracerPid") == (long)syscall(SYS_gettid),
 		      "held child's tracer: %ld", status_value(pid, pid, "TracerPid"));
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
 		CHECK(tracee_pc(pid) == entry_of(pid), "held child not at its entry point");
 #endif
 		if (detach)
@@ -961,6 +1031,7 @@ int main(int argc, char **argv)
 	test_stopped();
 	test_signal();
 	test_killed();
+	test_command_killed();
 	test_entry("entry-point", 0);
 	test_entry("entry-point-collected", 1);
 	test_hold(1);
