@@ -197,13 +197,14 @@ BUILT_crosslang  = $(B)/crosslang/crosslang $(B)/libplock.so
 BUILT_stress     = $(B)/stress/stress
 BUILT_tsan       = $(B)/tsan/stress $(B)/tsan/test_threads
 BUILT_bigmaps    = $(B)/bigmaps/bigmaps
+include tests/vm/vm.mk
 
 export B GO PYTHON
 PROVE = rm -rf $(B)/tap; PERL5LIB=tests/tap PLOCK_TAP_LOG=$(B)/tap \
 	prove --merge --timer --formatter PlockTAP --exec 'sh tests/tap/run' $(PROVEFLAGS)
 
 # go vet is a build step: a finding stops the run before any test.
-test: need-go all vet $(foreach s,c c-asan c-valgrind crosslang stress tsan bigmaps,$(BUILT_$(s)))
+test: need-go all vet $(foreach s,c c-asan c-valgrind crosslang stress tsan bigmaps vm,$(BUILT_$(s)))
 	@$(PROVE) $(TESTS)
 
 .SECONDEXPANSION:

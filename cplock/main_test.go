@@ -81,6 +81,9 @@ func setup() (int, error) {
 	if _, err := os.Stat(goTool); err != nil {
 		goTool = "go"
 	}
+	if dir := os.Getenv(prebuiltEnv); dir != "" {
+		return prebuilt(dir)
+	}
 	shim, err := filepath.Glob("../shim/*.c")
 	if err != nil || len(shim) == 0 {
 		return 1, fmt.Errorf("no ../shim/*.c: %v", err)
@@ -108,6 +111,31 @@ func setup() (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+// prebuiltEnv names a directory that holds the programs setup builds,
+// already built (tests/vm/vm.mk, for a test VM with neither go nor cc, or
+// another architecture): cplock, legacy, target, target-static, blocker,
+// gotarget, noptrace, and patient (testdata/patient.c).
+const prebuiltEnv = "CPLOCK_TEST_PREBUILT"
+
+// prebuilt copies the programs of dir into binDir.
+func prebuilt(dir string) (int, error) {
+	for _, name := range []string{"cplock", "legacy", "target", "target-static", "blocker",
+		"gotarget", "noptrace", "patient"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return 1, fmt.Errorf("%s: %v", prebuiltEnv, err)
+		}
+		if err := os.WriteFile(filepath.Join(binDir, name), b, 0o755); err != nil {
+			return 1, err
+		}
+	}
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		return 1, err
+	}
+	return 0, os.WriteFile(selfBin, self, 0o755)
 }
 
 // helper runs this binary as a helper program and returns its exit status.
