@@ -13,6 +13,7 @@ not match its points, or when it never ended or never began (a guest
 panic, a timeout): the stream never passes silently short.
 Usage: collect.py VM JOBS_FILE GO < console.log
 """
+import fnmatch
 import os
 import re
 import subprocess
@@ -30,7 +31,7 @@ def jobs_of(vm, path):
         f = line.split()
         if not f or f[0].startswith("#"):
             continue
-        if vm in f[0].split(","):
+        if vm in f[0].split(",") and fnmatch.fnmatchcase(f[1], os.environ.get("VM_ONLY") or "*"):
             jobs.append((f[1], f[2]))
     return jobs
 
@@ -46,8 +47,8 @@ def main():
     tail = []     # the console's last lines outside any job
     for raw in sys.stdin.buffer:
         line = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
-        if line.startswith(MARK):
-            f = line[len(MARK):].split()
+        if MARK in line and (line.startswith(MARK) or " kernel " in line):
+            f = line[line.index(MARK) + len(MARK):].split()
             if f[:1] == ["begin"] and len(f) > 1:
                 cur = f[1]
                 out[cur] = []

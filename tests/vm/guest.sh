@@ -7,10 +7,12 @@
 #   @plock-vm@ end JOB STATUS
 # The environment comes from /run/vm.env (tests/vm/vm.sh): VM, B, G, PATH, ...
 . /run/vm.env
-export B G GO PYTHON HOME PATH PLOCK_NO_SKIP GOCACHE GOPATH GOMODCACHE GOTOOLCHAIN GOPROXY GOFLAGS TERM
-echo "@plock-vm@ kernel $(uname -r) $(uname -m) yama=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null)"
+export B G GO PYTHON HOME PATH PLOCK_NO_SKIP GOCACHE GOPATH GOMODCACHE GOTOOLCHAIN GOPROXY GOFLAGS TERM VM_ONLY
+echo; echo "@plock-vm@ kernel $(uname -r) $(uname -m) yama=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null)"
 grep -v '^#' tests/vm/jobs | while read -r vms job format cmd; do
 	case ",$vms," in *",$VM,"*) ;; *) continue ;; esac
+	# VM_ONLY (a sh pattern): only the jobs it matches.
+	case $job in ${VM_ONLY:-*}) ;; *) continue ;; esac
 	echo "@plock-vm@ begin $job"
 	# A job's own timeout: a hung one ends, the next ones still run.
 	timeout -s KILL "${VM_JOB_TIMEOUT:-400}" sh -c "$cmd" < /dev/null 2>&1

@@ -7,7 +7,8 @@
 # cross-built tests, busybox and the arm64 C library).  The kernel packages
 # are fetched with apt-get download and unpacked under build/vm: nothing is
 # installed on the host.  The make rules of tests/vm/vm.mk build the tests.
-# Environment: B (build), GO, VM_TIMEOUT (seconds for the whole VM).
+# Environment: B (build), GO, VM_TIMEOUT (seconds for the whole VM),
+# VM_ACCEL=tcg (x86-64 without KVM), VM_ONLY (a sh pattern: only those jobs).
 set -u
 vm=$1
 B=${B:-build} GO=${GO:-go}
@@ -88,6 +89,7 @@ VM_ROOT=$root
 VM_DIR='$dir'
 VM_MODULES='$mods'
 VM_JOB_TIMEOUT=${VM_JOB_TIMEOUT:-900}
+VM_ONLY='${VM_ONLY:-}'
 B='$vb'
 G='$vg'
 GO=go
