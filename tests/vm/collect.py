@@ -39,6 +39,9 @@ def jobs_of(vm, path):
 def main():
     vm, jobs_file, go = sys.argv[1:4]
     jobs = jobs_of(vm, jobs_file)
+    if not jobs and os.environ.get("VM_ONLY"):
+        print("1..0 # SKIP VM_ONLY=%s matches no job of %s" % (os.environ["VM_ONLY"], vm))
+        return 0
     fmt = dict(jobs)
     out = {}      # job -> lines
     status = {}   # job -> exit status
@@ -55,6 +58,8 @@ def main():
                 continue
             if f[:1] == ["end"] and len(f) > 2 and f[1] == cur:
                 status[cur] = int(f[2]) if f[2].isdigit() else 255
+                if len(f) > 3:
+                    out[cur].append("# %s: %s s in the guest" % (cur, f[3]))
                 cur = None
                 continue
             header.append(line)

@@ -4,7 +4,7 @@
 # tests/vm/collect.py reads on the host:
 #   @plock-vm@ begin JOB
 #   ... the job's output (TAP, or a Go test binary's -test.v=test2json) ...
-#   @plock-vm@ end JOB STATUS
+#   @plock-vm@ end JOB STATUS SECONDS
 # The environment comes from /run/vm.env (tests/vm/vm.sh): VM, B, G, PATH, ...
 . /run/vm.env
 export B G GO PYTHON HOME PATH PLOCK_NO_SKIP GOCACHE GOPATH GOMODCACHE GOTOOLCHAIN GOPROXY GOFLAGS TERM VM_ONLY
@@ -14,7 +14,9 @@ grep -v '^#' tests/vm/jobs | while read -r vms job format cmd; do
 	# VM_ONLY (a sh pattern): only the jobs it matches.
 	case $job in ${VM_ONLY:-*}) ;; *) continue ;; esac
 	echo "@plock-vm@ begin $job"
+	t0=$(date +%s)
 	# A job's own timeout: a hung one ends, the next ones still run.
 	timeout -s KILL "${VM_JOB_TIMEOUT:-400}" sh -c "$cmd" < /dev/null 2>&1
-	echo "@plock-vm@ end $job $?"
+	rc=$?
+	echo "@plock-vm@ end $job $rc $(($(date +%s) - t0))"
 done

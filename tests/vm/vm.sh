@@ -111,35 +111,37 @@ ENV
 # boot ACCEL...: the VM, time-bound; panic=-1 and -no-reboot make a panic
 # end qemu at once.
 boot() {
+	out=$1; shift
 	timeout -k 10 "$timeout" $qemu "$@" -smp 2 -m 2048 -nographic -no-reboot -nic none \
 		-kernel "$kimg" -initrd "$w/initrd.gz" \
 		-append "console=$con loglevel=1 panic=-1 rdinit=/init" $qextra \
-		< /dev/null > "$log" 2>&1
+		< /dev/null > "$out" 2>&1
 }
 start=$(date +%s)
 if [ "$accel" = kvm ]; then
 	# Some nested KVMs (kvm-pvm, say) run the firmware but never the
 	# kernel: a guest that has not started its tests within 30 s runs
 	# under TCG instead, slower, the same tests.
-	boot -accel kvm -cpu host,-arch-capabilities &
+	boot "$w/kvm.log" -accel kvm -cpu host,-arch-capabilities &
 	q=$!
 	i=0
-	while [ $i -lt 60 ] && kill -0 $q 2>/dev/null && ! grep -aq '^@plock-vm@ kernel' "$log"; do
+	while [ $i -lt 60 ] && kill -0 $q 2>/dev/null && ! grep -aq '@plock-vm@ kernel' "$w/kvm.log"; do
 		sleep 0.5; i=$((i + 1))
 	done
-	if kill -0 $q 2>/dev/null && ! grep -aq '^@plock-vm@ kernel' "$log"; then
+	if kill -0 $q 2>/dev/null && ! grep -aq '@plock-vm@ kernel' "$w/kvm.log"; then
 		kill $q; wait $q
 		echo "# vm/$vm: KVM ran the firmware but not Linux in 30 s (a nested KVM that cannot run this kernel?): TCG instead"
 		accel=tcg timeout=${VM_TIMEOUT:-1500}
 		start=$(date +%s)
-		boot -accel tcg,thread=multi -cpu max
+		boot "$log" -accel tcg,thread=multi -cpu max
 	else
 		wait $q
+		mv "$w/kvm.log" "$log"
 	fi
 elif [ "$accel" = tcg ]; then
-	boot -accel tcg,thread=multi -cpu max
+	boot "$log" -accel tcg,thread=multi -cpu max
 else
-	boot $accel
+	boot "$log" $accel
 fi
 rc=$?
 echo "# vm/$vm: Linux $kver ($arch, $accel), $(($(date +%s) - start)) s, qemu exited $rc$( [ $rc = 124 ] && echo ": timed out after $timeout s")"
