@@ -17,7 +17,7 @@ TESTS += vm/debian-6.1 vm/arm64
 BUILT_vm = $(CT_NAMES:%=$(B)/c/test_%) $(B)/noptrace $(B)/cplock \
 	   $(VM)/go/plock.test $(VM)/go/cplock.test $(VM)/go/cmd/.done $(VM)/amd64/kernel/.done \
 	   $(if $(shell command -v $(A64_CC)),$(VM_A64)/.done) $(VM)/arm64/kernel/.done \
-	   $(VM)/arm64/busybox/.done
+	   $(VM)/arm64/busybox/.done $(VM)/arm64/tools/.done
 
 # vm_cmd DIR CC GOENV: the programs cplock's tests build in their TestMain
 # (cplock/main_test.go, patient_test.go), built here for a guest that has
@@ -72,6 +72,17 @@ $(VM)/%/kernel/.done:
 $(VM)/arm64/busybox/.done:
 	-@rm -rf $(@D); ($(call VM_DEB,arm64,busybox-static,$(@D))) && touch $@
 
+# prlimit and setpriv (util-linux) for the unprivileged tests, with the
+# libraries they need beyond libc: vm.sh copies tools/ into the guest.
+$(VM)/arm64/tools/.done:
+	-@rm -rf $(@D) $(VM)/arm64/tools-root; \
+	($(call VM_DEB,arm64,util-linux,$(VM)/arm64/tools-root)) && \
+	($(call VM_DEB,arm64,libsmartcols1,$(VM)/arm64/tools-root)) && \
+	($(call VM_DEB,arm64,libcap-ng0,$(VM)/arm64/tools-root)) && \
+	mkdir -p $(@D)/bin $(@D)/lib && cp $(VM)/arm64/tools-root/usr/bin/prlimit $(VM)/arm64/tools-root/usr/bin/setpriv $(@D)/bin/ && \
+	cp -a $(VM)/arm64/tools-root/usr/lib/aarch64-linux-gnu/*.so* $(VM)/arm64/tools-root/lib/aarch64-linux-gnu/*.so* $(@D)/lib/ 2>/dev/null; \
+	[ -x $(@D)/bin/prlimit ] && touch $@
+
 # arm64: the C tests, noptrace, cplock's helpers and the Go test binaries,
 # cross-built with the shim's sources, linked against the arm64 C library
 # that vm.sh puts in the initramfs.
@@ -82,12 +93,14 @@ $(VM_A64)/obj/%.o: shim/%.c $(SHIM_DEPS)
 $(A64_LIBA): $(SHIM_SRC:shim/%.c=$(VM_A64)/obj/%.o)
 	rm -f $@
 	aarch64-linux-gnu-ar rcs $@ $^
+# A test that does not build for arm64 yet (x86-64 system calls) is
+# reported by the guest as a failing job ("not found"); the others run.
 $(VM_A64)/c/test_static: $(CT)/test_static.c $(CT_DEPS) $(A64_LIBA)
 	@mkdir -p $(@D)
-	$(A64_CC) $(CT_CFLAGS) -static -o $@ $< $(CT_HELP) $(A64_LIBA)
+	-$(A64_CC) $(CT_CFLAGS) -static -o $@ $< $(CT_HELP) $(A64_LIBA)
 $(VM_A64)/c/test_%: $(CT)/test_%.c $(CT_DEPS) $(A64_LIBA)
 	@mkdir -p $(@D)
-	$(A64_CC) $(CT_CFLAGS) -o $@ $< $(CT_HELP) $(A64_LIBA)
+	-$(A64_CC) $(CT_CFLAGS) -o $@ $< $(CT_HELP) $(A64_LIBA)
 $(VM_A64)/noptrace: testdata/noptrace.c
 	@mkdir -p $(@D)
 	$(A64_CC) $(CT_CFLAGS) -o $@ $<
@@ -107,4 +120,3 @@ $(VM_A64)/.done: $(CT_NAMES:%=$(VM_A64)/c/test_%) $(VM_A64)/noptrace \
 		 $(VM_A64)/go/plock.test $(VM_A64)/go/cplock.test $(VM_A64)/go/cmd/.done
 	touch $@
 
-.PHONY: test-vm

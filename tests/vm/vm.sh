@@ -81,7 +81,8 @@ else
 	cp -a /usr/aarch64-linux-gnu/lib/*.so* "$w/initramfs/lib/aarch64-linux-gnu/"
 	ln -s aarch64-linux-gnu/ld-linux-aarch64.so.1 "$w/initramfs/lib/ld-linux-aarch64.so.1"
 	mkdir -p "$w/initramfs/usr/bin" "$w/initramfs/bin"
-	for t in "$v"/arm64/tools/*; do [ -e "$t" ] && cp -a "$t" "$w/initramfs/bin/"; done
+	for t in "$v"/arm64/tools/bin/*; do [ -e "$t" ] && cp -a "$t" "$w/initramfs/bin/"; done
+	for t in "$v"/arm64/tools/lib/*; do [ -e "$t" ] && cp -a "$t" "$w/initramfs/lib/aarch64-linux-gnu/"; done
 fi
 cat > "$w/initramfs/vm.env" <<ENV
 VM=$vm
