@@ -45,6 +45,7 @@ def main():
     fmt = dict(jobs)
     out = {}      # job -> lines
     status = {}   # job -> exit status
+    took = {}     # job -> seconds, as the guest measured them
     cur = None
     header = []
     tail = []     # the console's last lines outside any job
@@ -59,7 +60,7 @@ def main():
             if f[:1] == ["end"] and len(f) > 2 and f[1] == cur:
                 status[cur] = int(f[2]) if f[2].isdigit() else 255
                 if len(f) > 3:
-                    out[cur].append("# %s: %s s in the guest" % (cur, f[3]))
+                    took[cur] = f[3]
                 cur = None
                 continue
             header.append(line)
@@ -112,6 +113,8 @@ def main():
                 planned = int(m.group(1))
                 continue
             print("# " + line if not line.startswith("#") else line)
+        if job in took:
+            print("# %s: %s s in the guest" % (job, took[job]))
         if job not in status:
             for line in tail:
                 print("# console: " + line)
