@@ -31,7 +31,8 @@ def jobs_of(vm, path):
         f = line.split()
         if not f or f[0].startswith("#"):
             continue
-        if vm in f[0].split(",") and fnmatch.fnmatchcase(f[1], os.environ.get("VM_ONLY") or "*"):
+        if vm in f[0].split(",") and any(fnmatch.fnmatchcase(f[1], p)
+                                           for p in (os.environ.get("VM_ONLY") or "*").split()):
             jobs.append((f[1], f[2]))
     return jobs
 

@@ -11,12 +11,14 @@ export B G GO PYTHON HOME PATH PLOCK_NO_SKIP GOCACHE GOPATH GOMODCACHE GOTOOLCHA
 echo; echo "@plock-vm@ kernel $(uname -r) $(uname -m) yama=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null)"
 grep -v '^#' tests/vm/jobs | while read -r vms job format cmd; do
 	case ",$vms," in *",$VM,"*) ;; *) continue ;; esac
-	# VM_ONLY (a sh pattern): only the jobs it matches.
-	case $job in ${VM_ONLY:-*}) ;; *) continue ;; esac
+	# VM_ONLY (sh patterns, space-separated): only the jobs they match.
+	m=
+	for pat in ${VM_ONLY:-*}; do case $job in $pat) m=1 ;; esac; done
+	[ -n "$m" ] || continue
 	echo "@plock-vm@ begin $job"
 	t0=$(date +%s)
 	# A job's own timeout: a hung one ends, the next ones still run.
-	timeout -s KILL "${VM_JOB_TIMEOUT:-400}" sh -c "$cmd" < /dev/null 2>&1
+	timeout -s KILL "${VM_JOB_TIMEOUT:-300}" sh -c "$cmd" < /dev/null 2>&1
 	rc=$?
 	echo "@plock-vm@ end $job $rc $(($(date +%s) - t0))"
 done

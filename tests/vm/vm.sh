@@ -8,7 +8,8 @@
 # are fetched with apt-get download and unpacked under build/vm: nothing is
 # installed on the host.  The make rules of tests/vm/vm.mk build the tests.
 # Environment: B (build), GO, VM_TIMEOUT (seconds for the whole VM),
-# VM_ACCEL=tcg (x86-64 without KVM), VM_ONLY (a sh pattern: only those jobs).
+# VM_ACCEL=tcg (x86-64 without KVM), VM_ONLY (sh patterns: only those jobs),
+# VM_JOB_TIMEOUT (seconds for one job, 300).
 set -u
 vm=$1
 B=${B:-build} GO=${GO:-go}
@@ -89,7 +90,7 @@ VM=$vm
 VM_ROOT=$root
 VM_DIR='$dir'
 VM_MODULES='$mods'
-VM_JOB_TIMEOUT=${VM_JOB_TIMEOUT:-900}
+VM_JOB_TIMEOUT=${VM_JOB_TIMEOUT:-300}
 VM_ONLY='${VM_ONLY:-}'
 B='$vb'
 G='$vg'
