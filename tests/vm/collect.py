@@ -89,6 +89,11 @@ def main():
             point(False, "%s: never ran (the guest stopped before it: panic, timeout?)" % job)
             continue
         lines = out[job]
+        if form == "go" and not any("=== RUN" in l for l in lines):
+            # No test ran: what the guest's shell said (a binary that
+            # could not be built for this architecture, say).
+            for l in lines[-TAIL:]:
+                print("# " + l)
         if form == "go":
             r = subprocess.run([go, "tool", "test2json", "-t", "-p", job], input="\n".join(lines) + "\n",
                                capture_output=True, text=True)
