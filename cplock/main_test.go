@@ -53,25 +53,15 @@ func TestMain(m *testing.M) {
 	} else {
 		code = m.Run()
 	}
-	if binDir != "" && !prebuilt {
+	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
 	os.Exit(code)
 }
 
-// prebuiltEnv names a directory that holds everything setup and the build
-// helpers would build (cross-built, for a machine without compilers: an
-// arm64 VM); it is used as it is, and kept.
-const prebuiltEnv = "CPLOCK_TEST_PREBUILT"
-
-var prebuilt bool
-
 // setup builds everything the tests run into binDir.
 func setup() (int, error) {
-	dir, err := os.Getenv(prebuiltEnv), error(nil)
-	if prebuilt = dir != ""; !prebuilt {
-		dir, err = os.MkdirTemp("", "cplock-test-")
-	}
+	dir, err := os.MkdirTemp("", "cplock-test-")
 	if err != nil {
 		return 1, err
 	}
@@ -87,12 +77,13 @@ func setup() (int, error) {
 	blockerBin = filepath.Join(dir, "blocker")
 	goTarget = filepath.Join(dir, "gotarget")
 	noptraceBin = filepath.Join(dir, "noptrace")
-	if prebuilt {
-		return 0, nil
-	}
 	goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goTool); err != nil {
 		goTool = "go"
+	}
+	if dir := os.Getenv(prebuiltEnv); dir != "" {
+		prebuilt = true
+		return copyPrebuilt(dir)
 	}
 	shim, err := filepath.Glob("../shim/*.c")
 	if err != nil || len(shim) == 0 {
@@ -121,6 +112,37 @@ func setup() (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+// prebuiltEnv names a directory that holds the programs setup builds,
+// already built (tests/vm/vm.mk, for a test VM with neither go nor cc, or
+// another architecture): cplock, legacy, target, target-static, blocker,
+// gotarget, noptrace, and patient (testdata/patient.c, if it builds).
+const prebuiltEnv = "CPLOCK_TEST_PREBUILT"
+
+// prebuilt: setup copied the programs from prebuiltEnv's directory.
+var prebuilt bool
+
+// copyPrebuilt copies the programs of dir into binDir.
+func copyPrebuilt(dir string) (int, error) {
+	for _, name := range []string{"cplock", "legacy", "target", "target-static", "blocker",
+		"gotarget", "noptrace", "patient"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if name == "patient" && os.IsNotExist(err) {
+			continue // x86-64's only so far: the tests that run it fail
+		}
+		if err != nil {
+			return 1, fmt.Errorf("%s: %v", prebuiltEnv, err)
+		}
+		if err := os.WriteFile(filepath.Join(binDir, name), b, 0o755); err != nil {
+			return 1, err
+		}
+	}
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		return 1, err
+	}
+	return 0, os.WriteFile(selfBin, self, 0o755)
 }
 
 // helper runs this binary as a helper program and returns its exit status.

@@ -10,8 +10,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -196,6 +198,28 @@ static int has_flag(const char *s, const char *end, const char *f)
 	return 0;
 }
 
+/*
+ * Whether smaps shows VM_LOCKONFAULT as "lf": Linux 6.2 and later (commit
+ * 8614d6c5eda0).  Before, the flag is there but unnamed ("??"), and a range
+ * locked on fault reads as locked eagerly.  Asked of uname(2) once; threads
+ * that race compute the same answer.
+ */
+static int shows_lf(void)
+{
+	static int known;	/* 0: not asked yet, 1: no, 2: yes */
+	struct utsname u;
+	int v = __atomic_load_n(&known, __ATOMIC_RELAXED), major = 0, minor = 0;
+
+	if (v == 0) {
+		v = 2;
+		if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+		    (major < 6 || (major == 6 && minor < 2)))
+			v = 1;
+		__atomic_store_n(&known, v, __ATOMIC_RELAXED);
+	}
+	return v == 2;
+}
+
 /* "Key:   value kB" and "VmFlags: rd wr mr mw me lo ..." of smaps. */
 static int field(struct pl_parser *p, const char *s, const char *end)
 {
@@ -216,6 +240,15 @@ static int field(struct pl_parser *p, const char *s, const char *end)
 		s += 8;
 		m->lo = (unsigned char)has_flag(s, end, "lo");
 		m->lf = (unsigned char)has_flag(s, end, "lf");
+		/*
+		 * Without "lf": a range mlock() locked eagerly is resident
+		 * whole (mlock faults it in, and locked pages stay), so one
+		 * locked but not all resident is locked on fault.  (Its Rss
+		 * line comes first.)  One locked on fault and since touched
+		 * whole reads as eager, which it then is in all but name.
+		 */
+		if (m->lo && !shows_lf())
+			m->lf = m->rss < (uint64_t)(m->end - m->start);
 		/* mlock() succeeds on these and locks nothing: never locked. */
 		m->nolock = (unsigned char)(has_flag(s, end, "dp") || has_flag(s, end, "io") ||
 					    has_flag(s, end, "pf"));

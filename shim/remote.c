@@ -349,6 +349,7 @@ static int arm(struct pl_remote *r)
 	unsigned char code[PL_CODE_MAX];
 	pl_regs back = r->saved;
 	size_t n;
+	ssize_t w;
 #ifdef PL_FRAME_BELOW_SP
 	int err;
 #endif
@@ -357,7 +358,18 @@ static int arm(struct pl_remote *r)
 		return 0;
 	pl_regs_restarted(&back);
 	n = pl_code_build(code, r->code, &back);
-	if (n == 0 || pwrite(r->mem, code, n, (off_t)r->code) != (ssize_t)n)
+	if (n == 0)
+		return EIO;
+	w = pwrite(r->mem, code, n, (off_t)r->code);
+	/*
+	 * Nothing written, no error: /proc/PID/mem found no memory to write
+	 * (mem_rw() when the mm is gone), the process is exiting.  A kill
+	 * that comes while it is held can get there before any ptrace call
+	 * fails (seen on Linux 6.1).
+	 */
+	if (w == 0 || (w < 0 && errno == ESRCH))
+		return ESRCH;
+	if (w != (ssize_t)n)
 		return EIO;
 #ifdef PL_FRAME_BELOW_SP
 	/*

@@ -120,3 +120,6 @@ $(B)/bigmaps/bigmaps: tests/bigmaps/bigmaps.c $(CT)/smaps_oracle.c $(CT)/harness
 	$(CC) $(T_CFLAGS) -O2 -o $@ $< $(CT)/smaps_oracle.c $(SHIM_SRC)
 
 .PHONY: test vet need-go
+
+# The test VMs: Debian's 6.1 kernel on x86-64 and arm64 (suite vm).
+include tests/vm/vm.mk

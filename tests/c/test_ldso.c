@@ -11,7 +11,11 @@
 #include "harness.h"
 #include "util.h"
 
+#if defined(__aarch64__)
+#define LDSO	"/lib/ld-linux-aarch64.so.1"
+#else
 #define LDSO	"/lib64/ld-linux-x86-64.so.2"
+#endif
 
 static int probe(const char *prog)
 {

@@ -142,8 +142,29 @@ static void droppable(void)
 	char *d;
 	size_t i, n;
 
-	h_begin("map-droppable-is-other");
 	d = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+	if (!kernel_at_least(6, 11)) {
+		/*
+		 * MAP_DROPPABLE is Linux 6.11's; before, mmap refuses it, and
+		 * glibc's getrandom state is ordinary private memory, which a
+		 * PROCLOCK locks like all data.
+		 */
+		h_begin("map-droppable-refused-before-6.11");
+		CHECK(d == MAP_FAILED && errno == EINVAL, "mmap(MAP_DROPPABLE) before Linux 6.11: %s",
+		      d == MAP_FAILED ? strerror(errno) : "it worked");
+		d = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(d != MAP_FAILED, "mmap: %s", strerror(errno));
+		if (d != MAP_FAILED) {
+			d[0] = 1;
+			CHECK(plock(PROCLOCK) == 0, "plock(PROCLOCK): %s", strerror(errno));
+			CHECK(locked_at(d) == 1, "private memory, the fallback, is not locked by PROCLOCK");
+			CHECK(plock(UNLOCK) == 0, "plock(UNLOCK): %s", strerror(errno));
+			munmap(d, 4 * PAGE);
+		}
+		h_end();
+		return;
+	}
+	h_begin("map-droppable-is-other");
 	if (!CHECK(d != MAP_FAILED, "mmap(MAP_DROPPABLE): %s (Linux 6.11)", strerror(errno))) {
 		h_end();
 		return;

@@ -27,6 +27,9 @@ int run(char *const argv[], char *const env[]);
  */
 int copy_self(const char *name, char *dir, size_t dlen, char *path, size_t plen);
 
+/* Whether the running kernel is Linux major.minor or later (uname(2)). */
+int kernel_at_least(int major, int minor);
+
 /* The absolute path of this program (readlink of /proc/self/exe). */
 const char *self_path(void);
 
