@@ -89,12 +89,37 @@ func init() {
 	blockedCalls = kept
 }
 
+// The timed calls' timeout (blocker.c's timeout_ms, passed to it), and when
+// a timed call is disturbed after "ready": a third of its timeout, so that
+// one restarted with its whole timeout again would come back that much
+// late. calibrate sets them from how long cplock takes to reach a sleeping
+// process here: the disturbance must reach the call well before its
+// timeout, on a fast machine (1.5 s) as under an emulator (seconds).
+var callTimeout, disturbAt time.Duration
+
+// calibrate times cplock lock text and unlock of a sleeping process, and
+// sets callTimeout to 1.5 s or, on a machine where that pair takes longer
+// than 100 ms, fifteen times the pair.
+func calibrate(t *testing.T) {
+	sleeper := exec.Command("sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() }()
+	pid := strconv.Itoa(sleeper.Process.Pid)
+	begin := time.Now()
+	for _, args := range [][]string{{"lock", "text", pid}, {"unlock", pid}} {
+		if r := runCmd(t, nil, cplockBin, args...); r.code != 0 {
+			t.Fatalf("cplock %s: exit %d: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	pair := time.Since(begin)
+	callTimeout = max(1500*time.Millisecond, 15*pair).Round(100 * time.Millisecond)
+	disturbAt = callTimeout / 3
+	t.Logf("cplock lock+unlock took %v here: the timed calls' timeout is %v", pair.Round(time.Millisecond), callTimeout)
+}
+
 const (
-	callTimeout = 1500 * time.Millisecond // blocker.c's TIMEOUT_MS
-	// A timed call is disturbed this long after "ready", a third of its
-	// timeout: one restarted with its whole timeout again would come back
-	// this much late.
-	disturbAt = 500 * time.Millisecond
 	// How far apart the two runs of a timed call that ran to its timeout
 	// may come back, besides the difference of the times they were held.
 	elapsedSlack = 250 * time.Millisecond
@@ -138,6 +163,7 @@ func runPair(name string, wake wakeBy) pair {
 // time. (Every call runs, whichever subtests -run selects.)
 func TestBlockedCallsRestart(t *testing.T) {
 	needRoot(t)
+	calibrate(t)
 	done := make([]chan pair, len(blockedCalls))
 	slots := make(chan struct{}, callsAtOnce)
 	for i, c := range blockedCalls {
@@ -259,6 +285,7 @@ func runBlocker(name string, wake wakeBy, disturb func(int, *outcome) error) (o 
 	}
 	defer os.RemoveAll(dir)
 	cmd := exec.Command(blockerBin, name, dir)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("BLOCKER_TIMEOUT_MS=%d", callTimeout.Milliseconds()))
 	// Its helper child may outlive it a little, holding its stderr.
 	cmd.WaitDelay = 5 * time.Second
 	var stderr bytes.Buffer

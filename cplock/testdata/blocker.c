@@ -26,7 +26,7 @@
  *		msgsnd, exits, or exits releasing a lock it holds)
  *	signal	SIGUSR1, which has a handler (pause, sigsuspend) or is
  *		blocked and waited for (sigtimedwait)
- *	none	the call's own timeout, TIMEOUT_MS (the "-timeout" calls,
+ *	none	the call's own timeout, timeout_ms (the "-timeout" calls,
  *		nanosleep, clock_nanosleep, recv with SO_RCVTIMEO, semtimedop)
  *
  * A SysV semaphore set or message queue is named in DIR/ipc ("sem ID" or
@@ -59,7 +59,6 @@
 #include <unistd.h>
 #include <linux/futex.h>
 
-#define TIMEOUT_MS	1500
 #define SIGSETSIZE	(_NSIG / 8)	/* the kernel's sigset_t, not glibc's */
 
 enum { RET_RAW, RET_FD, RET_CHILD };
@@ -74,6 +73,8 @@ static int *word;		/* the futex, shared with the helper */
 static volatile sig_atomic_t caught;
 static char data[256];		/* what the call got, as text */
 static int retkind = RET_RAW;
+/* The timed calls' timeout: $BLOCKER_TIMEOUT_MS, else 1.5 s. */
+static long timeout_ms = 1500;
 
 static void fail(const char *what)
 {
@@ -88,7 +89,7 @@ static void on_usr1(int sig)
 
 static struct timespec timeout_ts(void)
 {
-	struct timespec ts = { TIMEOUT_MS / 1000, (TIMEOUT_MS % 1000) * 1000000L };
+	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
 
 	return ts;
 }
@@ -216,7 +217,7 @@ static void socketpair_with_helper(int timeout)
 	sockfd = sv[0];
 	peerfd = sv[1];
 	if (timeout) {
-		struct timeval tv = { TIMEOUT_MS / 1000, (TIMEOUT_MS % 1000) * 1000 };
+		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
 		if (setsockopt(sockfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
 			fail("SO_RCVTIMEO");
@@ -376,7 +377,7 @@ static long do_poll(int go, long *nr, int timeout)
 	*nr = SYS_poll;
 	if (!go)
 		return 0;
-	r = syscall(SYS_poll, &p, 1, timeout ? TIMEOUT_MS : -1);
+	r = syscall(SYS_poll, &p, 1, timeout ? (int)timeout_ms : -1);
 	fd_data("revents", p.revents);
 	return r;
 }
@@ -422,7 +423,7 @@ CALL(ppoll_timeout)
 #ifdef SYS_select
 static long do_select(int go, long *nr, int timeout)
 {
-	struct timeval tv = { TIMEOUT_MS / 1000, (TIMEOUT_MS % 1000) * 1000 };
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	fd_set r;
 	long n;
 
@@ -499,7 +500,7 @@ static long do_epoll_wait(int go, long *nr, int timeout)
 		epoll_setup();
 		return 0;
 	}
-	r = syscall(SYS_epoll_wait, epfd, &ev, 1, timeout ? TIMEOUT_MS : -1);
+	r = syscall(SYS_epoll_wait, epfd, &ev, 1, timeout ? (int)timeout_ms : -1);
 	fd_data("events", (int)ev.events);
 	return r;
 }
@@ -589,8 +590,8 @@ CALL(clock_nanosleep_abs)
 	if (!go)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += TIMEOUT_MS / 1000;
-	ts.tv_nsec += (TIMEOUT_MS % 1000) * 1000000L;
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
@@ -853,6 +854,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "\n");
 		return 2;
 	}
+	if (getenv("BLOCKER_TIMEOUT_MS") != NULL)
+		timeout_ms = strtol(getenv("BLOCKER_TIMEOUT_MS"), NULL, 10);
 	if (chdir(argv[2]) != 0)
 		fail(argv[2]);
 	if (mkfifo("wake", 0600) != 0)
