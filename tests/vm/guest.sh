@@ -12,9 +12,12 @@ echo; echo "@plock-vm@ kernel $(uname -r) $(uname -m) yama=$(cat /proc/sys/kerne
 grep -v '^#' tests/vm/jobs | while read -r vms job format cmd; do
 	case ",$vms," in *",$VM,"*) ;; *) continue ;; esac
 	# VM_ONLY (sh patterns, space-separated): only the jobs they match.
-	m=
-	for pat in ${VM_ONLY:-*}; do case $job in $pat) m=1 ;; esac; done
-	[ -n "$m" ] || continue
+	# Without it, every job.  (set -f: the patterns are not file names.)
+	m=${VM_ONLY:+no}
+	set -f
+	for pat in $VM_ONLY; do case $job in $pat) m= ;; esac; done
+	set +f
+	[ -z "$m" ] || continue
 	echo "@plock-vm@ begin $job"
 	t0=$(date +%s)
 	# A job's own timeout: a hung one ends, the next ones still run.

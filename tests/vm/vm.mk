@@ -9,7 +9,14 @@ VM      = $(B)/vm
 VM_A64  = $(VM)/arm64/b
 A64_CC  = aarch64-linux-gnu-gcc
 
-TESTS += vm/debian-6.1 vm/arm64
+# Not part of make test yet: here the x86-64 guest boots under TCG only
+# (this machine's /dev/kvm is a nested PVM that does not start a stock
+# kernel), and both VMs together take far longer than the rest of the
+# suite.  make test-vm runs them, counted by prove as the other jobs.
+VM_TESTS = vm/debian-6.1 vm/arm64
+
+test-vm: need-go all $$(BUILT_vm)
+	@$(PROVE) $(VM_TESTS)
 
 # x86-64: the guest runs the host's own build (make test-c's binaries), and
 # the Go test binaries built here.
