@@ -82,6 +82,9 @@ static int candidate(const struct pl_map *m, int classes)
 	return (pl_seg_classes(m->seg) & classes) != 0 && !m->lo;
 }
 
+/* How often an ENOMEM of a wholly mapped range must repeat to be believed. */
+#define PL_ENOMEM_TRIES	4
+
 /* mlock, with the kernel's errors told apart. */
 static int lock_range(struct engine *e, uintptr_t start, uintptr_t end, int on_fault)
 {
@@ -113,9 +116,13 @@ static int lock_range(struct engine *e, uintptr_t start, uintptr_t end, int on_f
 		/*
 		 * Wholly mapped: over RLIMIT_MEMLOCK, or over vm.max_map_count
 		 * (the split of a mapping); or there was a hole that another
-		 * thread has filled again since.  Believed if it repeats.
+		 * thread has filled again since.  The first two fail the same
+		 * way every time; a hole that threads unmap and map again in a
+		 * loop can be there twice running (seen when the calls are
+		 * made in another process, each a ptrace round trip), rarely
+		 * four times.  Believed if it repeats that often.
 		 */
-		if (tries == 2)
+		if (tries == PL_ENOMEM_TRIES)
 			return ENOMEM;
 	}
 }
