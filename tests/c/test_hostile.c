@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -30,6 +31,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "harness.h"
 #include "util.h"
@@ -278,10 +280,42 @@ static void *sleeper(void *arg)
 }
 
 /*
+ * A page whose first touch waits until a userfaultfd handler serves it;
+ * none does.  It has to be one that the lock faults in: anonymous memory is
+ * locked on fault, files eagerly, so it is the private data mapping of a
+ * memfd that is also mapped executable (a shared object to the
+ * classification: PROCSHLIBLOCK locks it eagerly).  userfaultfd's missing
+ * mode covers shmem, memfd's file system.  The mlock that faults it in
+ * waits (killably: populating faults with FAULT_FLAG_KILLABLE) until the
+ * exec kills the thread making it, so the lock cannot end before the exec,
+ * however slowly the execer polls /proc (under TCG, far slower than the
+ * lock runs).
+ */
+static int unserved_page(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	void *x, *p;
+	int fd, uffd;
+
+	if ((fd = memfd_create("unserved", MFD_CLOEXEC)) < 0 || ftruncate(fd, 8192) != 0)
+		return -1;
+	x = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 4096);
+	uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (x == MAP_FAILED || p == MAP_FAILED || uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0)
+		return -1;
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = 4096;
+	return ioctl(uffd, UFFDIO_REGISTER, &reg);
+}
+
+/*
  * The main thread and one more sleep (that one is the worker: never the
  * main thread of a process with threads); a third execs when told.
- * Thousands of mappings to lock (alternately writable, so that none merge)
- * keep the lock busy long enough for the exec to land in the middle of it.
+ * Thousands of mappings to lock (alternately writable, so that none merge),
+ * and above them the unserved page: the exec lands between two batches of
+ * calls, or at the latest in the call that faults the page in.
  */
 static int child_exec(void)
 {
@@ -290,6 +324,8 @@ static int child_exec(void)
 	char c;
 
 	publish();
+	if (unserved_page() != 0)
+		return 89;
 	for (i = 0; i < 4000; i++)
 		if (mmap(NULL, 4096, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)

@@ -110,22 +110,33 @@ ENV
 (cd "$w/initramfs" && find . | cpio -o -H newc --quiet | gzip -1) > "$w/initrd.gz" ||
 	{ echo "not ok 1 - vm/$vm: cannot build the initramfs"; echo 1..1; exit 1; }
 
-# boot ACCEL...: the VM, time-bound; panic=-1 and -no-reboot make a panic
-# end qemu at once.
+# boot OUT ACCEL...: starts the VM in the background, time-bound, its
+# console in OUT; q is the PID of its timeout(1), which passes a SIGTERM on
+# to qemu.  panic=-1 and -no-reboot make a panic end qemu at once.
 boot() {
 	out=$1; shift
 	timeout -k 10 "$timeout" $qemu "$@" -smp 2 -m 2048 -nographic -no-reboot -nic none \
 		-kernel "$kimg" -initrd "$w/initrd.gz" \
 		-append "console=$con loglevel=1 panic=-1 rdinit=/init" $qextra \
-		< /dev/null > "$out" 2>&1
-}
-start=$(date +%s)
-if [ "$accel" = kvm ]; then
-	# Some nested KVMs (kvm-pvm, say) run the firmware but never the
-	# kernel: a guest that has not started its tests within 30 s runs
-	# under TCG instead, slower, the same tests.
-	boot "$w/kvm.log" -accel kvm -cpu host,-arch-capabilities &
+		< /dev/null > "$out" 2>&1 &
 	q=$!
+}
+tcg() {
+	accel=tcg timeout=${VM_TIMEOUT:-1500}
+	start=$(date +%s)
+	boot "$log" -accel tcg,thread=multi -cpu max
+}
+start=$(date +%s) kvmlog=
+if [ "$accel" = kvm ] && [ -d /sys/module/kvm_pvm ] && ! [ -d /sys/module/kvm_intel ] && ! [ -d /sys/module/kvm_amd ]; then
+	# PVM (kvm_pvm, KVM without hardware virtualization) runs only
+	# kernels built as PVM guests; Debian's is not one.
+	echo "# vm/$vm: /dev/kvm is kvm_pvm, which runs PVM guest kernels only: TCG instead"
+	tcg
+elif [ "$accel" = kvm ]; then
+	# Other nested KVMs may run the firmware but never the kernel: a
+	# guest that has not started its tests within 30 s runs under TCG
+	# instead, slower, the same tests.
+	boot "$w/kvm.log" -accel kvm -cpu host,-arch-capabilities
 	i=0
 	while [ $i -lt 60 ] && kill -0 $q 2>/dev/null && ! grep -aq '@plock-vm@ kernel' "$w/kvm.log"; do
 		sleep 0.5; i=$((i + 1))
@@ -133,18 +144,17 @@ if [ "$accel" = kvm ]; then
 	if kill -0 $q 2>/dev/null && ! grep -aq '@plock-vm@ kernel' "$w/kvm.log"; then
 		kill $q; wait $q
 		echo "# vm/$vm: KVM ran the firmware but not Linux in 30 s (a nested KVM that cannot run this kernel?): TCG instead"
-		accel=tcg timeout=${VM_TIMEOUT:-1500}
-		start=$(date +%s)
-		boot "$log" -accel tcg,thread=multi -cpu max
+		tcg
 	else
-		wait $q
-		mv "$w/kvm.log" "$log"
+		kvmlog=$w/kvm.log
 	fi
 elif [ "$accel" = tcg ]; then
-	boot "$log" -accel tcg,thread=multi -cpu max
+	tcg
 else
 	boot "$log" $accel
 fi
+wait $q
 rc=$?
+[ -n "$kvmlog" ] && mv "$kvmlog" "$log"
 echo "# vm/$vm: Linux $kver ($arch, $accel), $(($(date +%s) - start)) s, qemu exited $rc$( [ $rc = 124 ] && echo ": timed out after $timeout s")"
 exec python3 "$here/collect.py" "$vm" "$here/jobs" "$GO" < "$log"
