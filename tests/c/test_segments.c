@@ -56,7 +56,14 @@ static void classes(void)
 			CHECK(strcmp(s->path, "[stack]") == 0, "stack segment %s", s->path);
 		if (strcmp(s->path, "[heap]") == 0)
 			heap += CHECK(c == PLOCK_SEG_DATA, "[heap] is %s", plock_segment_class_name(c));
-		if (strstr(s->path, "/libc.so") != NULL)
+		/*
+		 * A PROT_NONE mapping of libc is the gap between two of its
+		 * segments (arm64's, aligned to 64 KiB), which is other.
+		 */
+		if (strstr(s->path, "/libc.so") != NULL && (s->prot & PROT_ANY) == 0)
+			CHECK(c == PLOCK_SEG_OTHER, "libc's PROT_NONE gap is %s",
+			      plock_segment_class_name(c));
+		else if (strstr(s->path, "/libc.so") != NULL)
 			libc += CHECK(c == PLOCK_SEG_SHLIB_TEXT || c == PLOCK_SEG_SHLIB_DATA,
 				      "libc is %s", plock_segment_class_name(c));
 		if (strcmp(s->path, "[vdso]") == 0 || strcmp(s->path, "[vvar]") == 0)

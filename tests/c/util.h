@@ -14,6 +14,9 @@
 
 #define MIB	(1024 * 1024)
 
+/* The access bits of plock_segment.prot: 0 for a PROT_NONE mapping. */
+#define PROT_ANY	(PLOCK_PROT_READ | PLOCK_PROT_WRITE | PLOCK_PROT_EXEC)
+
 /*
  * Runs argv (searched in PATH) with extra environment entries env (NULL or
  * NULL-terminated "K=V"), waits, and returns its exit status, 128+signal if
