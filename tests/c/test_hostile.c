@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -260,6 +261,22 @@ static int traced(pid_t tid)
  * A thread that spins (so it is not the worker) until the sleeper, the
  * worker, is traced: then the lock is under way, and it execs.
  */
+/*
+ * Whether pid runs the program execer execs: its /proc/PID/exe is the file
+ * that exec_argv[0] resolves to (/usr/bin/sleep on a merged /usr, busybox
+ * in the test VMs, where /bin/sleep is a link to it).
+ */
+static int runs_new_program(pid_t pid, char *exe, size_t size)
+{
+	char link[64], want[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, size - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	return n > 0 && realpath(exec_argv[0], want) != NULL && strcmp(exe, want) == 0;
+}
+
 static void *execer(void *arg)
 {
 	(void)arg;
@@ -351,14 +368,11 @@ static int locker_exec(pid_t pid)
 
 	r = plock_ctl(pid, PROCSHLIBLOCK, 0, &why);
 	if (r == 0) {
-		char exe[64], path[256];
-		ssize_t n;
+		char path[PATH_MAX];
 		struct plock_status st;
 
-		snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
-		n = readlink(exe, path, sizeof path - 1);
-		path[n > 0 ? n : 0] = '\0';
-		if (strstr(path, "sleep") == NULL || plock_status(pid, &st) != 0 || st.vmlck == 0) {
+		if (!runs_new_program(pid, path, sizeof path) || plock_status(pid, &st) != 0 ||
+		    st.vmlck == 0) {
 			fprintf(stderr, "locker: locked, but not the new program (%s)\n", path);
 			return 3;
 		}
@@ -389,12 +403,9 @@ static void test_exec(void)
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "locker status %#x", st);
 		/* The new program runs: /bin/sleep, untraced, exits 0. */
 		for (i = 0; i < 100; i++) {
-			char exe[64], path[256];
-			ssize_t n;
+			char path[PATH_MAX];
 
-			snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
-			if ((n = readlink(exe, path, sizeof path - 1)) > 0 &&
-			    (path[n] = '\0', strstr(path, "sleep") != NULL))
+			if (runs_new_program(pid, path, sizeof path))
 				break;
 			usleep(10000);
 		}
