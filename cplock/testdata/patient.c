@@ -593,8 +593,14 @@ static void *sleeper(void *arg)
 	struct thread *t = arg;
 
 	thread_signals(t);
+	/*
+	 * 20 ms: long enough that a tracer under emulation (qemu's TCG, where
+	 * a stop and a resume take milliseconds) still stops it mid-sleep,
+	 * which TestPatientNotices's short sleep needs; short enough for
+	 * every check's 3 s.
+	 */
 	for (;;)
-		sleep_round(t, 2 * 1000 * 1000);
+		sleep_round(t, 20 * 1000 * 1000);
 	return NULL;
 }
 

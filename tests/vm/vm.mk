@@ -1,22 +1,23 @@
 # The test VMs (tests/vm): Debian 12's stock 6.1 kernel on x86-64 under KVM
-# and on arm64 under TCG, running the jobs of tests/vm/jobs.  Included by the
-# Makefile; "make test-vm" runs both.  Nothing is installed on the host: the
-# kernels and arm64 busybox are fetched with apt-get download and unpacked
-# under build/vm.  Needs qemu-system-x86, qemu-system-arm, busybox-static,
-# cpio, gcc-aarch64-linux-gnu (.ci/run installs them).
+# and on arm64 under TCG, running the jobs of tests/vm/jobs.  Included by
+# tests/tests.mk; "make test-vm" runs both, "make test" runs them last.
+# Nothing is installed on the host: the kernels and arm64 busybox are
+# fetched with apt-get download and unpacked under build/vm.  Needs
+# qemu-system-x86, qemu-system-arm, busybox-static, cpio and
+# gcc-aarch64-linux-gnu, and arm64 among dpkg's architectures (.ci/run
+# sees to all of it).
 
 VM      = $(B)/vm
 VM_A64  = $(VM)/arm64/b
 A64_CC  = aarch64-linux-gnu-gcc
 
-# Not part of make test yet: here the x86-64 guest boots under TCG only
-# (this machine's /dev/kvm is a nested PVM that does not start a stock
-# kernel), and both VMs together take far longer than the rest of the
-# suite.  make test-vm runs them, counted by prove as the other jobs.
+# Part of make test (suite vm, last: prove runs them after the host's
+# jobs).  Here the x86-64 guest boots under TCG too (this machine's
+# /dev/kvm is a nested PVM that does not start a stock kernel), so the
+# two VMs cost minutes of emulation: tests/vm/jobs runs in them what
+# depends on the kernel and the CPU, and leaves to the host what does not.
 VM_TESTS = vm/debian-6.1 vm/arm64
-
-test-vm: need-go all $$(BUILT_vm)
-	@$(PROVE) $(VM_TESTS)
+TESTS   += $(VM_TESTS)
 
 # x86-64: the guest runs the host's own build (make test-c's binaries), and
 # the Go test binaries built here.
@@ -79,16 +80,27 @@ $(VM)/%/kernel/.done:
 $(VM)/arm64/busybox/.done:
 	-@rm -rf $(@D); ($(call VM_DEB,arm64,busybox-static,$(@D))) && touch $@
 
-# prlimit and setpriv (util-linux) for the unprivileged tests, with the
-# libraries they need beyond libc: vm.sh copies tools/ into the guest.
+# prlimit and setpriv (util-linux) for the unprivileged tests, strace for
+# those that count a call's system calls, setcap for a file-capability
+# target, and coreutils' sleep and true, dynamically linked as on users'
+# machines (busybox's are static: no shared libraries to lock), with the
+# libraries they need beyond libc.  vm.sh copies tools/ into the guest,
+# where busybox's links do not replace them.
+A64_TOOLS = usr/bin/prlimit usr/bin/setpriv usr/bin/strace sbin/setcap bin/sleep bin/true
 $(VM)/arm64/tools/.done:
 	-@rm -rf $(@D) $(VM)/arm64/tools-root; \
 	($(call VM_DEB,arm64,util-linux,$(VM)/arm64/tools-root)) && \
 	($(call VM_DEB,arm64,libsmartcols1,$(VM)/arm64/tools-root)) && \
 	($(call VM_DEB,arm64,libcap-ng0,$(VM)/arm64/tools-root)) && \
-	mkdir -p $(@D)/bin $(@D)/lib && cp $(VM)/arm64/tools-root/usr/bin/prlimit $(VM)/arm64/tools-root/usr/bin/setpriv $(@D)/bin/ && \
-	cp -a $(VM)/arm64/tools-root/usr/lib/aarch64-linux-gnu/*.so* $(VM)/arm64/tools-root/lib/aarch64-linux-gnu/*.so* $(@D)/lib/ 2>/dev/null; \
-	[ -x $(@D)/bin/prlimit ] && touch $@
+	($(call VM_DEB,arm64,strace,$(VM)/arm64/tools-root)) && \
+	($(call VM_DEB,arm64,coreutils,$(VM)/arm64/tools-root)) && \
+	($(call VM_DEB,arm64,libcap2-bin,$(VM)/arm64/tools-root)) && \
+	($(call VM_DEB,arm64,libcap2,$(VM)/arm64/tools-root)) && \
+	mkdir -p $(@D)/bin $(@D)/lib && \
+	cp $(A64_TOOLS:%=$(VM)/arm64/tools-root/%) $(@D)/bin/ && \
+	{ cp -a $(VM)/arm64/tools-root/usr/lib/aarch64-linux-gnu/*.so* \
+		$(VM)/arm64/tools-root/lib/aarch64-linux-gnu/*.so* $(@D)/lib/ 2>/dev/null; true; } && \
+	touch $@
 
 # arm64: the C tests, noptrace, cplock's helpers and the Go test binaries,
 # cross-built with the shim's sources, linked against the arm64 C library

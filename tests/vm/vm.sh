@@ -84,6 +84,11 @@ else
 	mkdir -p "$w/initramfs/usr/bin" "$w/initramfs/bin"
 	for t in "$v"/arm64/tools/bin/*; do [ -e "$t" ] && cp -a "$t" "$w/initramfs/bin/"; done
 	for t in "$v"/arm64/tools/lib/*; do [ -e "$t" ] && cp -a "$t" "$w/initramfs/lib/aarch64-linux-gnu/"; done
+	# The users the tests name (uid 65534 is nobody, as on Debian).
+	mkdir -p "$w/initramfs/etc" "$w/initramfs/root"
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+		> "$w/initramfs/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$w/initramfs/etc/group"
 fi
 cat > "$w/initramfs/vm.env" <<ENV
 VM=$vm
