@@ -31,7 +31,7 @@ case $vm in
 debian-6.1)
 	arch=amd64 qemu=qemu-system-x86_64 qpkg=qemu-system-x86 con=ttyS0
 	[ "${VM_ACCEL:-kvm}" = tcg ] || [ -c /dev/kvm ] && [ -w /dev/kvm ] ||
-		skip "needs /dev/kvm (load kvm_intel or kvm_amd, or enable nested virtualization on the VM running this; run as root or in group kvm)"
+		skip "needs /dev/kvm (load kvm_intel or kvm_amd, or enable nested virtualization on the VM running this; run as root or in group kvm; or VM_ACCEL=tcg to emulate the CPU instead, slower)"
 	accel=${VM_ACCEL:-kvm} timeout=${VM_TIMEOUT:-600}
 	[ $accel = tcg ] && timeout=${VM_TIMEOUT:-1500} ;;
 arm64)
