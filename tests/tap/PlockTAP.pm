@@ -9,6 +9,10 @@ package PlockTAP;
 # last point belongs to the program's exit.  Each program's TAP is kept in
 # $PLOCK_TAP_LOG/NAME.tap.  A "# SKIP" is listed too, and is an error when
 # PLOCK_NO_SKIP=1 (CI runs as root, where nothing may skip).
+#
+# With prove -j (make test runs the VMs beside the host's jobs), each
+# program's line, "[time] name .... ok", is printed whole when it ends,
+# instead of prove's progress rulers, which name no program.
 
 use strict;
 use warnings;
@@ -21,7 +25,9 @@ my ( @failures, @skips );
 
 sub open_test {
 	my ( $self, $test, $parser ) = @_;
-	my $session = $self->SUPER::open_test( $test, $parser );
+	my $session = $self->jobs > 1
+	  ? PlockTAP::Session->new( { name => $test, formatter => $self, parser => $parser, show_count => 0 } )
+	  : $self->SUPER::open_test( $test, $parser );
 	my ( @out, @failed, $log );
 	if ( my $dir = $ENV{PLOCK_TAP_LOG} ) {
 		my $path = "$dir/$test.tap";
@@ -74,6 +80,19 @@ sub summary {
 		}
 	}
 	$self->SUPER::summary( $aggregate, $interrupted );
+}
+
+# A program's session under prove -j: its header goes out with its result.
+package PlockTAP::Session;
+
+use parent 'TAP::Formatter::Console::Session';
+
+sub header { }
+
+sub close_test {
+	my $self = shift;
+	$self->SUPER::header;
+	$self->SUPER::close_test(@_);
 }
 
 1;
