@@ -14,7 +14,7 @@
  *
  * The calls that the register-checking threads block in (nanosleep, read)
  * are made from inside the register round (patient_round, in assembly, one
- * for each architecture: patient_x86_64.h; no compiler
+ * for each architecture: patient_x86_64.h, patient_aarch64.h; no compiler
  * choice can hide a register that changed), which loads known values,
  * distinct in every round, into every general register it may, the flags,
  * the vector and FP registers and their control and status registers, and
@@ -73,6 +73,8 @@ static _Noreturn void corrupt(const char *fmt, ...);
  */
 #if defined(__x86_64__)
 #include "patient_x86_64.h"
+#elif defined(__aarch64__)
+#include "patient_aarch64.h"
 #else
 #error "patient.c: no register round for this architecture"
 #endif
