@@ -792,15 +792,19 @@ func TestPatientNotices(t *testing.T) {
 			p := spawnPatient(t, "multi", false)
 			ps := symbolsOf(t, p)
 			tid := sleeperOf(t, p, ps)
+			found := time.Now()
 			harmOnce(t, tid, func(s *stopped) (bool, error) {
 				if !inNanosleep(ps, s) {
 					return false, nil
 				}
 				return true, callReturns(s, 0)
 			})
+			t.Logf("from the sight of the sleeper in nanosleep to its detach: %v", time.Since(found))
 			if expectCorrupt(t, p, "CORRUPT what=nanosleep slept=") {
 				return
 			}
+			t.Logf("the patient noticed nothing: its sleep was over when it was let go; "+
+				"again (%d)", attempt+1)
 			p.wait()
 			p.kill()
 		}

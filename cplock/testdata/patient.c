@@ -265,19 +265,26 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
+/*
+ * How long the sleeper sleeps: long enough that a tracer under emulation
+ * (qemu's TCG, where a stop and a resume take milliseconds) still stops it
+ * and lets it go mid-sleep, which TestPatientNotices's short sleep needs;
+ * short enough for every check's 3 s.  The arm64 VM's tracer took 15 ms
+ * from its sight of the sleeper to its detach, most of a 20 ms sleep.
+ */
+#if defined(__aarch64__)
+#define SLEEPER_NS	(50 * 1000 * 1000)
+#else
+#define SLEEPER_NS	(20 * 1000 * 1000)
+#endif
+
 static void *sleeper(void *arg)
 {
 	struct thread *t = arg;
 
 	thread_signals(t);
-	/*
-	 * 20 ms: long enough that a tracer under emulation (qemu's TCG, where
-	 * a stop and a resume take milliseconds) still stops it mid-sleep,
-	 * which TestPatientNotices's short sleep needs; short enough for
-	 * every check's 3 s.
-	 */
 	for (;;)
-		sleep_round(t, 20 * 1000 * 1000);
+		sleep_round(t, SLEEPER_NS);
 	return NULL;
 }
 
