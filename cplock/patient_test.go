@@ -4,11 +4,12 @@ package main
 // questioned; and the proof that it notices what a tracer leaves wrong in
 // it (TestPatientNotices): the test itself traces the patient,
 // changes one thing (a register, a vector register, the signal mask, the
-// red zone, a word of memory, a call's result) while the patient's
-// register round holds its test values, lets it go, and the patient must
-// die of SIGABRT saying exactly what changed. And the test's own checks
-// (patient.check) must see a stopped or traced patient. The changes of
-// registers are each architecture's: patient_amd64_test.go,
+// stack the round fills, a word of memory, a call's result) while the
+// patient's register round holds its test values, lets it go, and the
+// patient must die of SIGABRT saying exactly what changed. And the test's
+// own checks (patient.check) must see a stopped or traced patient. The
+// changes of registers and of the round's stack, and how a call is cut
+// short, are each architecture's: patient_amd64_test.go,
 // patient_arm64_test.go.
 
 import (
@@ -701,7 +702,6 @@ func gprHarm(name string, want string, reg func(*syscall.PtraceRegs) *uint64) pa
 func TestPatientNotices(t *testing.T) {
 	needRoot(t)
 	buildPatient(t)
-	// A want of "5[...": the level decides what the patient calls xmm5.
 	harms := append(registerHarms(), []patientHarm{
 		{name: "sigmask", want: "CORRUPT what=sigmask sig=28 ",
 			change: func(ps patientSyms, _ [4]int, s *stopped) (bool, error) {
@@ -769,7 +769,7 @@ func TestPatientNotices(t *testing.T) {
 					return
 				}
 				want := h.want
-				if strings.HasPrefix(want, "5[") {
+				if strings.HasPrefix(want, "5[") { // x86-64's: the level names xmm5
 					want = map[string]string{"sse": "xmm", "avx": "ymm", "avx512": "zmm"}[level] + want
 				}
 				ps := symbolsOf(t, p)
