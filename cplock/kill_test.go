@@ -1,7 +1,3 @@
-// The patient (testdata/patient.c) checks its registers in x86-64 assembly;
-// an arm64 register round is still to be written.
-//go:build amd64
-
 package main
 
 // cplock killed at any instant leaves its target running correctly (issue

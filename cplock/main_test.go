@@ -117,7 +117,7 @@ func setup() (int, error) {
 // prebuiltEnv names a directory that holds the programs setup builds,
 // already built (tests/vm/vm.mk, for a test VM with neither go nor cc, or
 // another architecture): cplock, legacy, target, target-static, blocker,
-// gotarget, noptrace, and patient (testdata/patient.c, if it builds).
+// gotarget, noptrace and patient.
 const prebuiltEnv = "CPLOCK_TEST_PREBUILT"
 
 // prebuilt: setup copied the programs from prebuiltEnv's directory.
@@ -128,9 +128,6 @@ func copyPrebuilt(dir string) (int, error) {
 	for _, name := range []string{"cplock", "legacy", "target", "target-static", "blocker",
 		"gotarget", "noptrace", "patient"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
-		if name == "patient" && os.IsNotExist(err) {
-			continue // x86-64's only so far: the tests that run it fail
-		}
 		if err != nil {
 			return 1, fmt.Errorf("%s: %v", prebuiltEnv, err)
 		}

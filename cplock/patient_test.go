@@ -1,17 +1,16 @@
-// The patient (testdata/patient.c) checks its registers in x86-64 assembly;
-// an arm64 register round is still to be written.
-//go:build amd64
-
 package main
 
 // testdata/patient.c, the target of the kill tests (kill_test.go), run and
 // questioned; and the proof that it notices what a tracer leaves wrong in
 // it (TestPatientNotices): the test itself traces the patient,
 // changes one thing (a register, a vector register, the signal mask, the
-// red zone, a word of memory, a call's result) while the patient's
-// register round holds its test values, lets it go, and the patient must
-// die of SIGABRT saying exactly what changed. And the test's own checks
-// (patient.check) must see a stopped or traced patient.
+// stack the round fills, a word of memory, a call's result) while the
+// patient's register round holds its test values, lets it go, and the
+// patient must die of SIGABRT saying exactly what changed. And the test's
+// own checks (patient.check) must see a stopped or traced patient. The
+// changes of registers and of the round's stack, and how a call is cut
+// short, are each architecture's: patient_amd64_test.go,
+// patient_arm64_test.go.
 
 import (
 	"bufio"
@@ -497,9 +496,6 @@ const (
 	ptraceSetRegset  = 0x4205
 	ptraceGetSigmask = 0x420a
 	ptraceSetSigmask = 0x420b
-	ptraceGetFPRegs  = 14
-	ptraceSetFPRegs  = 15
-	ntX86XState      = 0x202
 	ptraceEventStop  = 128
 )
 
@@ -517,30 +513,23 @@ type stopped struct {
 	regs syscall.PtraceRegs
 }
 
-func (s *stopped) fpregs() ([]byte, error) {
-	b := make([]byte, 512)
-	return b, ptrace(ptraceGetFPRegs, s.tid, 0, uintptr(unsafe.Pointer(&b[0])))
-}
-
-func (s *stopped) setFPRegs(b []byte) error {
-	return ptrace(ptraceSetFPRegs, s.tid, 0, uintptr(unsafe.Pointer(&b[0])))
-}
-
 type iovec struct {
 	base *byte
 	len  uint64
 }
 
-func (s *stopped) xstate() ([]byte, error) {
-	b := make([]byte, 16384)
+// regset reads register set nt (PTRACE_GETREGSET) into b: the part of b
+// the kernel filled.
+func (s *stopped) regset(nt uintptr, b []byte) ([]byte, error) {
 	iov := iovec{&b[0], uint64(len(b))}
-	err := ptrace(ptraceGetRegset, s.tid, ntX86XState, uintptr(unsafe.Pointer(&iov)))
+	err := ptrace(ptraceGetRegset, s.tid, nt, uintptr(unsafe.Pointer(&iov)))
 	return b[:iov.len], err
 }
 
-func (s *stopped) setXState(b []byte) error {
+// setRegset writes register set nt from b (PTRACE_SETREGSET).
+func (s *stopped) setRegset(nt uintptr, b []byte) error {
 	iov := iovec{&b[0], uint64(len(b))}
-	return ptrace(ptraceSetRegset, s.tid, ntX86XState, uintptr(unsafe.Pointer(&iov)))
+	return ptrace(ptraceSetRegset, s.tid, nt, uintptr(unsafe.Pointer(&iov)))
 }
 
 // patientSyms are addresses in a running patient.
@@ -665,7 +654,7 @@ func expectCorrupt(t *testing.T, p *patient, want string) bool {
 // inRound accepts a thread stopped where the register round holds its
 // values.
 func inRound(ps patientSyms, s *stopped) bool {
-	return s.regs.Rip > ps.loaded && s.regs.Rip < ps.checked
+	return s.regs.PC() > ps.loaded && s.regs.PC() < ps.checked
 }
 
 // vectorOf reads "vec=" and "xsave=" of the patient's ready line.
@@ -689,78 +678,31 @@ func vectorOf(t *testing.T, p *patient) (level string, xsave [4]int) {
 	return level, xsave
 }
 
+// patientHarm is one change that TestPatientNotices makes in a stopped
+// patient.
+type patientHarm struct {
+	name   string
+	needs  string // "avx", "avx512": the vector level it needs (x86-64)
+	want   string // on the patient's stderr
+	change func(ps patientSyms, xsave [4]int, s *stopped) (bool, error)
+}
+
+// gprHarm flips bit 40 of the general register that reg picks, in the
+// register round.
+func gprHarm(name string, want string, reg func(*syscall.PtraceRegs) *uint64) patientHarm {
+	return patientHarm{name: name, want: want, change: func(ps patientSyms, _ [4]int, s *stopped) (bool, error) {
+		if !inRound(ps, s) {
+			return false, nil
+		}
+		*reg(&s.regs) ^= 1 << 40
+		return true, syscall.PtraceSetRegs(s.tid, &s.regs)
+	}}
+}
+
 func TestPatientNotices(t *testing.T) {
 	needRoot(t)
 	buildPatient(t)
-	type harm struct {
-		name   string
-		needs  string // "avx", "avx512": the vector level it needs
-		want   string // on the patient's stderr
-		change func(ps patientSyms, xsave [4]int, s *stopped) (bool, error)
-	}
-	gpr := func(name string, want string, reg func(*syscall.PtraceRegs) *uint64) harm {
-		return harm{name: name, want: want, change: func(ps patientSyms, _ [4]int, s *stopped) (bool, error) {
-			if !inRound(ps, s) {
-				return false, nil
-			}
-			*reg(&s.regs) ^= 1 << 40
-			return true, syscall.PtraceSetRegs(s.tid, &s.regs)
-		}}
-	}
-	// fp changes the FXSAVE area (x87 control word, MXCSR, xmm registers).
-	fp := func(name, want string, off int, bit byte) harm {
-		return harm{name: name, want: want, change: func(ps patientSyms, _ [4]int, s *stopped) (bool, error) {
-			if !inRound(ps, s) {
-				return false, nil
-			}
-			b, err := s.fpregs()
-			if err != nil {
-				return false, err
-			}
-			b[off] ^= bit
-			return true, s.setFPRegs(b)
-		}}
-	}
-	// xs changes byte off of XSAVE component comp (index into xsave=).
-	xs := func(name, needs, want string, comp, bit int, off int) harm {
-		return harm{name: name, needs: needs, want: want,
-			change: func(ps patientSyms, xsave [4]int, s *stopped) (bool, error) {
-				if !inRound(ps, s) {
-					return false, nil
-				}
-				b, err := s.xstate()
-				if err != nil {
-					return false, err
-				}
-				if xsave[comp] == 0 || xsave[comp]+off >= len(b) {
-					return false, fmt.Errorf("XSAVE component at %d, %d bytes of xstate", xsave[comp], len(b))
-				}
-				b[xsave[comp]+off] ^= 1
-				b[512] |= byte(1 << bit) // XSTATE_BV: the component is in use
-				return true, s.setXState(b)
-			}}
-	}
-	// A want of "5[...": the level decides what the patient calls xmm5.
-	harms := []harm{
-		gpr("rbx", "CORRUPT reg=rbx ", func(r *syscall.PtraceRegs) *uint64 { return &r.Rbx }),
-		gpr("rbp", "CORRUPT reg=rbp ", func(r *syscall.PtraceRegs) *uint64 { return &r.Rbp }),
-		gpr("rdi", "CORRUPT reg=rdi ", func(r *syscall.PtraceRegs) *uint64 { return &r.Rdi }),
-		gpr("r9", "CORRUPT reg=r9 ", func(r *syscall.PtraceRegs) *uint64 { return &r.R9 }),
-		gpr("r15", "CORRUPT reg=r15 ", func(r *syscall.PtraceRegs) *uint64 { return &r.R15 }),
-		{name: "DF", want: "CORRUPT reg=rflags", change: func(ps patientSyms, _ [4]int, s *stopped) (bool, error) {
-			if !inRound(ps, s) {
-				return false, nil
-			}
-			s.regs.Eflags ^= 0x400
-			return true, syscall.PtraceSetRegs(s.tid, &s.regs)
-		}},
-		fp("fcw", "CORRUPT reg=fcw ", 1, 0x04),
-		fp("mxcsr", "CORRUPT reg=mxcsr ", 25, 0x20),
-		fp("xmm5", "5[0] got=", 160+5*16, 0x01),
-		xs("ymm5-upper", "avx", "5[2] got=", 0, 2, 5*16),
-		xs("k3", "avx512", "CORRUPT reg=k3 ", 1, 5, 3*8),
-		xs("zmm5-upper", "avx512", "CORRUPT reg=zmm5[4] ", 2, 6, 5*32),
-		xs("zmm21", "avx512", "CORRUPT reg=zmm21[0] ", 3, 7, 5*64),
+	harms := append(registerHarms(), []patientHarm{
 		{name: "sigmask", want: "CORRUPT what=sigmask sig=28 ",
 			change: func(ps patientSyms, _ [4]int, s *stopped) (bool, error) {
 				var m uint64
@@ -794,19 +736,7 @@ func TestPatientNotices(t *testing.T) {
 				}
 				return true, ptrace(ptraceSetSigmask, s.tid, 8, uintptr(unsafe.Pointer(&m)))
 			}},
-		{name: "redzone", want: "CORRUPT what=redzone at=rsp-64 ",
-			change: func(ps patientSyms, _ [4]int, s *stopped) (bool, error) {
-				if !inRound(ps, s) {
-					return false, nil
-				}
-				b := make([]byte, 8)
-				if _, err := syscall.PtracePeekData(s.tid, uintptr(s.regs.Rsp-64), b); err != nil {
-					return false, err
-				}
-				b[3] ^= 0x10
-				_, err := syscall.PtracePokeData(s.tid, uintptr(s.regs.Rsp-64), b)
-				return true, err
-			}},
+		stackHarm(),
 		{name: "memory", want: "CORRUPT what=memory at=region+40000 ",
 			change: func(ps patientSyms, _ [4]int, s *stopped) (bool, error) {
 				b := make([]byte, 8)
@@ -821,13 +751,12 @@ func TestPatientNotices(t *testing.T) {
 		// its call gives it.
 		{name: "nanosleep-EINTR", want: "CORRUPT what=nanosleep result=-4 ",
 			change: func(ps patientSyms, _ [4]int, s *stopped) (bool, error) {
-				if !inRound(ps, s) || s.regs.Orig_rax != syscall.SYS_NANOSLEEP {
+				if !inNanosleep(ps, s) {
 					return false, nil
 				}
-				s.regs.Rax = uint64(^uintptr(syscall.EINTR) + 1)
-				return true, syscall.PtraceSetRegs(s.tid, &s.regs)
+				return true, callReturns(s, uint64(^uintptr(syscall.EINTR)+1))
 			}},
-	}
+	}...)
 	for _, h := range harms {
 		t.Run(h.name, func(t *testing.T) {
 			for attempt := 0; attempt < 5; attempt++ {
@@ -840,7 +769,7 @@ func TestPatientNotices(t *testing.T) {
 					return
 				}
 				want := h.want
-				if strings.HasPrefix(want, "5[") {
+				if strings.HasPrefix(want, "5[") { // x86-64's: the level names xmm5
 					want = map[string]string{"sse": "xmm", "avx": "ymm", "avx512": "zmm"}[level] + want
 				}
 				ps := symbolsOf(t, p)
@@ -863,16 +792,19 @@ func TestPatientNotices(t *testing.T) {
 			p := spawnPatient(t, "multi", false)
 			ps := symbolsOf(t, p)
 			tid := sleeperOf(t, p, ps)
+			found := time.Now()
 			harmOnce(t, tid, func(s *stopped) (bool, error) {
-				if !inRound(ps, s) || s.regs.Orig_rax != syscall.SYS_NANOSLEEP {
+				if !inNanosleep(ps, s) {
 					return false, nil
 				}
-				s.regs.Rax = 0
-				return true, syscall.PtraceSetRegs(s.tid, &s.regs)
+				return true, callReturns(s, 0)
 			})
+			t.Logf("from the sight of the sleeper in nanosleep to its detach: %v", time.Since(found))
 			if expectCorrupt(t, p, "CORRUPT what=nanosleep slept=") {
 				return
 			}
+			t.Logf("the patient noticed nothing: its sleep was over when it was let go; "+
+				"again (%d)", attempt+1)
 			p.wait()
 			p.kill()
 		}
