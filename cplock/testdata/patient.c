@@ -269,14 +269,10 @@ static void *spinner(void *arg)
  * How long the sleeper sleeps: long enough that a tracer under emulation
  * (qemu's TCG, where a stop and a resume take milliseconds) still stops it
  * and lets it go mid-sleep, which TestPatientNotices's short sleep needs;
- * short enough for every check's 3 s.  The arm64 VM's tracer took 15 ms
- * from its sight of the sleeper to its detach, most of a 20 ms sleep.
+ * short enough for every check's 3 s.  The arm64 VM's tracer took 4 to
+ * 15 ms from its sight of the sleeper to its detach.
  */
-#if defined(__aarch64__)
 #define SLEEPER_NS	(50 * 1000 * 1000)
-#else
-#define SLEEPER_NS	(20 * 1000 * 1000)
-#endif
 
 static void *sleeper(void *arg)
 {

@@ -84,9 +84,10 @@ $(VM)/arm64/busybox/.done:
 # target, and coreutils' sleep and true, dynamically linked as on users'
 # machines (busybox's are static: no shared libraries to lock), with the
 # libraries they need beyond libc.  vm.sh copies tools/ into the guest,
-# where busybox's links do not replace them.
+# where busybox's links do not replace them.  Made again when this file
+# changes (the packages stay in dl/).
 A64_TOOLS = usr/bin/prlimit usr/bin/setpriv usr/bin/strace sbin/setcap bin/sleep bin/true
-$(VM)/arm64/tools/.done:
+$(VM)/arm64/tools/.done: tests/vm/vm.mk
 	-@rm -rf $(@D) $(VM)/arm64/tools-root; \
 	($(call VM_DEB,arm64,util-linux,$(VM)/arm64/tools-root)) && \
 	($(call VM_DEB,arm64,libsmartcols1,$(VM)/arm64/tools-root)) && \
