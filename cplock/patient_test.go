@@ -119,8 +119,9 @@ func startPatient(t *testing.T, mode string) *patient {
 }
 
 // spawnPatient is startPatient; without wait, nothing waits for the
-// patient (a test that traces it does) until p.wait is called.
-func spawnPatient(t *testing.T, mode string, wait bool) *patient {
+// patient (a test that traces it does) until p.wait is called. args follow
+// the mode (multi's sleeper's milliseconds).
+func spawnPatient(t *testing.T, mode string, wait bool, args ...string) *patient {
 	t.Helper()
 	bin := buildPatient(t)
 	inR, inW := pipe(t)
@@ -132,7 +133,7 @@ func spawnPatient(t *testing.T, mode string, wait bool) *patient {
 		feedR, feedW = pipe(t)
 		files = append(files, feedR)
 	}
-	proc, err := os.StartProcess(bin, []string{"patient", mode}, &os.ProcAttr{Files: files})
+	proc, err := os.StartProcess(bin, append([]string{"patient", mode}, args...), &os.ProcAttr{Files: files})
 	for _, f := range files {
 		f.Close()
 	}
@@ -787,9 +788,11 @@ func TestPatientNotices(t *testing.T) {
 	}
 
 	// The sleeper of patient multi: a nanosleep that returns early, with 0.
+	// It sleeps 50 ms, so that the stop and the resume, which take
+	// milliseconds under emulation (the test VMs), come before its end.
 	t.Run("nanosleep-short", func(t *testing.T) {
 		for attempt := 0; attempt < 5; attempt++ {
-			p := spawnPatient(t, "multi", false)
+			p := spawnPatient(t, "multi", false, "50")
 			ps := symbolsOf(t, p)
 			tid := sleeperOf(t, p, ps)
 			found := time.Now()

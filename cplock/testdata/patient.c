@@ -7,9 +7,11 @@
  *
  *	patient single	one thread: register rounds that spin, that sleep in
  *			nanosleep and that poll stdin (non-blocking read)
- *	patient multi	the main thread blocked in read() on stdin, and four
+ *	patient multi [MS]
+ *			the main thread blocked in read() on stdin, and four
  *			threads: a spinner (register rounds), a reader blocked
- *			in read() on fd 3, a sleeper in nanosleep, and a data
+ *			in read() on fd 3, a sleeper in nanosleep (MS
+ *			milliseconds each, 2 if not given), and a data
  *			checker that fills and verifies memory
  *
  * The calls that the register-checking threads block in (nanosleep, read)
@@ -266,13 +268,12 @@ static void *spinner(void *arg)
 }
 
 /*
- * How long the sleeper sleeps: long enough that a tracer under emulation
- * (qemu's TCG, where a stop and a resume take milliseconds) still stops it
- * and lets it go mid-sleep, which TestPatientNotices's short sleep needs;
- * short enough for every check's 3 s.  The arm64 VM's tracer took 4 to
- * 15 ms from its sight of the sleeper to its detach.
+ * The sleeper's nanosleep: 2 ms, so that a check (every thread through a
+ * round) takes little longer; a test that must stop it mid-sleep and let
+ * it go asks for more, since under emulation (qemu's TCG) a tracer's stop
+ * and resume take milliseconds (4 to 15 seen in the arm64 VM).
  */
-#define SLEEPER_NS	(50 * 1000 * 1000)
+static long sleeper_ns = 2 * 1000 * 1000;
 
 static void *sleeper(void *arg)
 {
@@ -280,7 +281,7 @@ static void *sleeper(void *arg)
 
 	thread_signals(t);
 	for (;;)
-		sleep_round(t, SLEEPER_NS);
+		sleep_round(t, sleeper_ns);
 	return NULL;
 }
 
@@ -341,17 +342,24 @@ static void start(pthread_t *p, struct thread *t, void *(*fn)(void *))
 int main(int argc, char **argv)
 {
 	static struct thread ts[5];
-	const char *mode = argc == 2 ? argv[1] : "";
+	const char *mode = argc >= 2 ? argv[1] : "";
 	pthread_t p[4];
 	unsigned char c;
 	unsigned int off[4];
 	int64_t n;
 	size_t i, slice;
+	long ms = 2;
+	char *end = NULL;
 
-	if (strcmp(mode, "single") != 0 && strcmp(mode, "multi") != 0) {
-		fprintf(stderr, "usage: patient single | multi\n");
+	if (argc == 3)
+		ms = strtol(argv[2], &end, 10);
+	if (!(argc == 2 && strcmp(mode, "single") == 0) &&
+	    !((argc == 2 || argc == 3) && strcmp(mode, "multi") == 0 &&
+	      (end == NULL || (*end == '\0' && ms > 0 && ms < 1000)))) {
+		fprintf(stderr, "usage: patient single | multi [MS (1 to 999)]\n");
 		return 2;
 	}
+	sleeper_ns = ms * 1000 * 1000;
 	level = vector_level();
 	xsave_offsets(off);
 	for (i = 0; i < REGION_WORDS; i++)
