@@ -25,10 +25,16 @@ import (
 	"time"
 )
 
-const (
-	killPoints = 200              // kill points per subtest
-	killBudget = 55 * time.Second // and the time they must fit in
-)
+// killPlan returns how many kill points a set draws, and the time a
+// subtest's points must fit in. Under -test.short (the test VMs, whose CPU
+// qemu emulates: a call takes about 20 times as long there) fewer points
+// are drawn, over more time.
+func killPlan() (points int, budget time.Duration) {
+	if testing.Short() {
+		return 30, 150 * time.Second
+	}
+	return 200, 55 * time.Second
+}
 
 // lockOp is one cplock command of the cycle the kill points go through.
 type lockOp struct {
@@ -120,6 +126,7 @@ func median(ds []time.Duration) time.Duration {
 // together at the end.
 func killLockPoints(t *testing.T, mode string, sigs []syscall.Signal) {
 	needRoot(t)
+	killPoints, killBudget := killPlan()
 	rng := newRand(t)
 	p := startPatient(t, mode)
 	defer func() { p.kill() }()
@@ -341,6 +348,7 @@ func harmKind(p *patient, err error) string {
 // killPoints fit in killBudget.
 func reportPoints(t *testing.T, what string, outs []pointOutcome, took time.Duration) {
 	t.Helper()
+	killPoints, killBudget := killPlan()
 	var hist [11]int // tenths of the span, and after it
 	tally := map[string]int{}
 	kinds := map[string]int{}
@@ -488,6 +496,7 @@ func startRun(t *testing.T, viaExec bool) *runStart {
 // at any other instant leaves it running, untraced.
 func killRunPoints(t *testing.T, viaExec bool) {
 	needRoot(t)
+	killPoints, killBudget := killPlan()
 	buildPatient(t)
 	subreaper(t)
 	rng := newRand(t)
