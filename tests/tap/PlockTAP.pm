@@ -87,7 +87,12 @@ package PlockTAP::Session;
 
 use parent 'TAP::Formatter::Console::Session';
 
-sub header { }
+# Nothing printed yet, but the name and its time (--timer: the start) are
+# fixed now: the parent makes them, lazily, on a session's first call.
+sub header {
+	my $self = shift;
+	$self->{_closures} ||= $self->_closures;
+}
 
 sub close_test {
 	my $self = shift;
