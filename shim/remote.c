@@ -397,10 +397,10 @@ static int syscall_stop(struct pl_remote *r, int *sig);
  * executes its svc and stops at the entry of the call it makes, which
  * SYSEMU then skips: that number, with its registers, is what it was to do.
  * Until the entry stop the thread runs on its own registers.  At the entry
- * stop x0 is set to -ERESTARTNOINTR, so that if we die from there on, the
- * skipped call's way back to user mode has the kernel restart it (orig_x0
- * back in x0, the pc on the svc): the thread makes it again.  At the exit
- * stop its own registers go back (the pc on the svc), dirty: the kernel
+ * stop its pc goes back on the svc (pl_regs_probe_entry), so that if we die
+ * from there on, the skipped call's way back to user mode leads to the svc:
+ * the thread makes the call again.  At the exit stop its own registers
+ * go back (the pc on the svc), dirty: the kernel
  * still holds the call's number, which the next pl_regs_set() clears.
  * One window is left: a death between the thread's svc and our write at
  * its entry stop (the kernel has read SYSEMU from its flags, and skips the

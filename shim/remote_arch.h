@@ -437,12 +437,17 @@ static int pl_regs_set_gp(pid_t tid, const pl_regs *r)
 
 /*
  * probe_restart() in remote.c, at the entry stop of the call a thread
- * stopped on: x0 = -ERESTARTNOINTR, so that the kernel restarts the call
- * (SYSEMU skips it) if we die before the exit stop.
+ * stopped on (SYSEMU skips it): the pc back on the svc, x0 and x8 as they
+ * are (the call's first argument and number), so that if we die before
+ * the exit stop the thread's way back to user mode makes the call again.
+ * Not x0 = -ERESTARTNOINTR for the kernel to restart it: that is done in
+ * do_signal(), which runs only if a signal is pending, and a tracer that
+ * dies while the thread runs leaves none: the call returned -513 (seen in
+ * the arm64 VM's kill test).
  */
 static void pl_regs_probe_entry(pl_regs *r)
 {
-	r->r.regs[0] = (unsigned long)-513;
+	r->r.pc -= sizeof pl_syscall_insn;
 }
 
 /*
