@@ -867,6 +867,11 @@ static void release(struct pl_remote *r)
 	reset_child(r);
 	if (r->dirty && pl_regs_set(r->worker, &r->saved) == 0) {
 		r->dirty = 0;
+		/*
+		 * arm64: SVE state beyond the FP/SIMD registers, which our
+		 * system calls discarded (pl_regs_set_ext).
+		 */
+		(void)pl_regs_set_ext(r->worker, &r->saved);
 		settle_rseq(r);
 	}
 	if (r->held) {
@@ -924,8 +929,10 @@ void pl_remote_hold(struct pl_remote *r)
 	}
 	/* Its own registers back, at the entry point; still stopped and traced. */
 	reset_child(r);
-	if (r->dirty)
+	if (r->dirty) {
 		(void)pl_regs_set(r->worker, &r->saved);
+		(void)pl_regs_set_ext(r->worker, &r->saved);
+	}
 	/* Signals held meanwhile: queued, for after the caller's decision. */
 	requeue_signals(r);
 	free_remote(r);

@@ -121,6 +121,14 @@ static int pl_regs_set(pid_t tid, const pl_regs *r)
 	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &v) == 0 ? 0 : errno;
 }
 
+/* The system calls leave the vector state as it was: nothing else to put back. */
+static int pl_regs_set_ext(pid_t tid, const pl_regs *r)
+{
+	(void)tid;
+	(void)r;
+	return 0;
+}
+
 /*
  * The injected code (see remote.c): a syscall instruction, then code that
  * puts every register back from a context block after it, in user mode,
@@ -292,6 +300,19 @@ static size_t pl_regs_batch_done(const pl_regs *r, long *res)
 #ifndef PTRACE_SYSEMU
 #define PTRACE_SYSEMU		31
 #endif
+#ifndef NT_ARM_SVE
+#define NT_ARM_SVE		0x405
+#endif
+
+/*
+ * SVE: the NT_ARM_SVE regset of a thread found with live SVE state (header
+ * flags SVE_PT_REGS_SVE), for vector lengths up to the architecture's 2048
+ * bits (vq 16).  Its data after SVE_PT_REGS_OFFSET (z0-z31, p0-p15, ffr)
+ * is laid out as a signal frame's sve_context after SVE_SIG_REGS_OFFSET.
+ */
+#define PL_SVE_VQ_MAX	16
+#define PL_SVE_MAX	SVE_PT_SIZE(PL_SVE_VQ_MAX, SVE_PT_REGS_SVE)
+#define PL_ROUND16(n)	(((n) + 15) & ~(size_t)15)
 
 /*
  * A stopped thread as the injected code and rt_sigreturn need it: the
@@ -305,6 +326,9 @@ typedef struct {
 	struct user_fpsimd_state fp;
 	uint64_t sigmask;
 	long restart_of;
+	uint32_t sve_len;	/* bytes of sve (header and data), 0: no live SVE state */
+	uint32_t sve_vq;
+	unsigned char sve[PL_SVE_MAX];
 } pl_regs;
 
 /* svc #0, little-endian, at 4-byte aligned addresses. */
@@ -340,14 +364,14 @@ static int pl_regs_native(const pl_regs *r)
  * x7 is left as it is: at a syscall stop the kernel shows 0 or 1 in it
  * (entry or exit) and puts its own value back afterwards, discarding ours.
  */
-static uintptr_t pl_frame_at(uint64_t sp);
+static uintptr_t pl_frame_at(const pl_regs *r);
 
 static void pl_regs_set_call(pl_regs *r, uintptr_t insn, long nr, const long a[6])
 {
 	int i;
 
 	r->r.pc = insn;
-	r->r.sp = pl_frame_at(r->r.sp);
+	r->r.sp = pl_frame_at(r);
 	r->r.regs[8] = (unsigned long)nr;
 	for (i = 0; i < 6; i++)
 		r->r.regs[i] = (unsigned long)a[i];
@@ -404,7 +428,45 @@ static int pl_regs_get(pid_t tid, pl_regs *r)
 	 */
 	if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof r->sigmask, &r->sigmask) != 0)
 		return errno;
+	/*
+	 * SVE state that is live (the thread has run SVE code since its last
+	 * system call): the injected svc discards it, so it is kept here for
+	 * the release (PTRACE_SETREGSET) and the frame (sve_context).  Not on
+	 * a kernel or CPU without SVE (EINVAL), nor in streaming mode (SME).
+	 */
+	r->sve_len = 0;
+	r->sve_vq = 0;
+	{
+		struct iovec sv = { r->sve, sizeof r->sve };
+		struct user_sve_header h;
+
+		if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_SVE, &sv) == 0 && sv.iov_len >= sizeof h) {
+			memcpy(&h, r->sve, sizeof h);
+			if ((h.flags & SVE_PT_REGS_MASK) == SVE_PT_REGS_SVE && sve_vl_valid(h.vl) &&
+			    sve_vq_from_vl(h.vl) <= PL_SVE_VQ_MAX &&
+			    sv.iov_len >= SVE_PT_SIZE(sve_vq_from_vl(h.vl), SVE_PT_REGS_SVE)) {
+				r->sve_vq = sve_vq_from_vl(h.vl);
+				r->sve_len = SVE_PT_SIZE(r->sve_vq, SVE_PT_REGS_SVE);
+			}
+		}
+	}
 	return 0;
+}
+
+/*
+ * The SVE state back, at the release (after pl_regs_set): a thread stopped
+ * while it ran SVE code had it live, and our svc discarded all of it but
+ * the FP/SIMD registers (the SVE system call ABI): z0-z31 above 128 bits,
+ * p0-p15 and ffr would come back zero.  Seen in the arm64 VM on qemu's
+ * SVE CPU, at every vector length, before this.
+ */
+static int pl_regs_set_ext(pid_t tid, const pl_regs *r)
+{
+	struct iovec sv = { (void *)r->sve, r->sve_len };
+
+	if (r->sve_len == 0)
+		return 0;
+	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SVE, &sv) == 0 ? 0 : errno;
 }
 
 /*
@@ -493,9 +555,12 @@ static long pl_regs_syscallno(pid_t tid)
  *    do_sigaltstack() say EINVAL before it changes anything, so the
  *    thread's own alternate stack stays as it is.
  * It also forgets the system call (no restart after it) and resets the
- * restart_block (pl_regs_restarted).  SVE and SME state beyond the FP/SIMD
- * registers is not in the frame: a system call discards it anyway (the SVE
- * syscall ABI), as the injected calls do.
+ * restart_block (pl_regs_restarted).  SVE state, if the thread had it
+ * live, follows the fpsimd_context as an sve_context, which rt_sigreturn
+ * loads (vector lengths up to 768 bits, whose record fits in __reserved;
+ * longer ones would need an extra_context, and come back with the FP/SIMD
+ * registers alone, as after a system call).  SME's streaming state is not
+ * kept (no server CPU has it yet).
  *
  * Where the frame goes: the kernel reads 1008 bytes of it, and the [vdso]
  * tail has less room than that on the 4 KiB-page kernels (704 bytes on
@@ -521,6 +586,20 @@ static long pl_regs_syscallno(pid_t tid)
 #define PL_UC_MCONTEXT	(PL_UC + 176)
 #define PL_MC_RESERVED	(PL_UC_MCONTEXT + offsetof(struct sigcontext, __reserved))
 #define PL_FRAME	(PL_MC_RESERVED + sizeof(struct fpsimd_context) + 16)
+/* The sve_context record, rounded to 16 as the kernel's records are. */
+#define PL_SVE_REC(vq)	PL_ROUND16(SVE_SIG_CONTEXT_SIZE(vq))
+#define PL_FRAME_MAX	(PL_FRAME + PL_SVE_REC(PL_SVE_VQ_MAX))
+/*
+ * Whether the record fits in __reserved (4096 bytes) with the fpsimd_context
+ * and the terminator, without an extra_context: vq <= 6 (768 bits).
+ */
+#define PL_SVE_FITS(vq)	(sizeof(struct fpsimd_context) + PL_SVE_REC(vq) + 16 <= \
+			 sizeof(((struct sigcontext *)0)->__reserved))
+
+static size_t pl_frame_size(const pl_regs *r)
+{
+	return PL_FRAME + (r->sve_len != 0 && PL_SVE_FITS(r->sve_vq) ? PL_SVE_REC(r->sve_vq) : 0);
+}
 
 /* The restore's own call, which a seccomp filter must let through too. */
 #define PL_RESTORE_NR	PL_NR_RT_SIGRETURN
@@ -540,10 +619,10 @@ static void pl_put64(unsigned char *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-/* The frame's address for a thread whose stack pointer is sp. */
-static uintptr_t pl_frame_at(uint64_t sp)
+/* The frame's address for a thread found with registers r. */
+static uintptr_t pl_frame_at(const pl_regs *r)
 {
-	return (uintptr_t)((sp - PL_FRAME) & ~(uint64_t)15);
+	return (uintptr_t)((r->r.sp - pl_frame_size(r)) & ~(uint64_t)15);
 }
 
 /*
@@ -552,10 +631,11 @@ static uintptr_t pl_frame_at(uint64_t sp)
  */
 static int pl_frame_write(pid_t pid, const pl_regs *r)
 {
-	unsigned char b[PL_FRAME];
+	unsigned char b[PL_FRAME_MAX];
 	unsigned char *fp = b + PL_MC_RESERVED;
-	uintptr_t at = pl_frame_at(r->r.sp);
-	struct iovec l = { b + PL_UC, PL_FRAME - PL_UC }, rv = { (void *)(at + PL_UC), PL_FRAME - PL_UC };
+	size_t size = pl_frame_size(r);
+	uintptr_t at = pl_frame_at(r);
+	struct iovec l = { b + PL_UC, size - PL_UC }, rv = { (void *)(at + PL_UC), size - PL_UC };
 	int i;
 
 	memset(b, 0, sizeof b);
@@ -571,7 +651,24 @@ static int pl_frame_write(pid_t pid, const pl_regs *r)
 	pl_put32(fp + offsetof(struct fpsimd_context, fpsr), r->fp.fpsr);
 	pl_put32(fp + offsetof(struct fpsimd_context, fpcr), r->fp.fpcr);
 	memcpy(fp + offsetof(struct fpsimd_context, vregs), r->fp.vregs, sizeof r->fp.vregs);
-	/* The terminator record after it: zero, as memset left it. */
+	/*
+	 * Then the SVE state, if it was live and fits: an sve_context (flags
+	 * 0: not streaming), whose data is NT_ARM_SVE's.  rt_sigreturn checks
+	 * vl against the thread's, copies the data into its SVE state, sets
+	 * TIF_SVE, then puts the fpsimd_context's vregs into the low 128 bits
+	 * of z0-z31 (the same values).
+	 */
+	if (size > PL_FRAME) {
+		unsigned char *sp = fp + sizeof(struct fpsimd_context);
+		struct user_sve_header h;
+
+		memcpy(&h, r->sve, sizeof h);
+		pl_put32(sp + offsetof(struct sve_context, head.magic), SVE_MAGIC);
+		pl_put32(sp + offsetof(struct sve_context, head.size), PL_SVE_REC(r->sve_vq));
+		memcpy(sp + offsetof(struct sve_context, vl), &h.vl, 2);
+		memcpy(sp + SVE_SIG_REGS_OFFSET, r->sve + SVE_PT_REGS_OFFSET, SVE_SIG_REGS_SIZE(r->sve_vq));
+	}
+	/* The terminator record after them: zero, as memset left it. */
 	errno = 0;
 	if (process_vm_writev(pid, &l, 1, &rv, 1, 0) != (ssize_t)l.iov_len)
 		return errno != 0 ? errno : EIO;
@@ -634,7 +731,7 @@ static void pl_regs_set_batch(pl_regs *r, uintptr_t entry, uintptr_t list, size_
 			      pid_t tgid, pid_t tid, int sig)
 {
 	r->r.pc = entry;
-	r->r.sp = pl_frame_at(r->r.sp);
+	r->r.sp = pl_frame_at(r);
 	r->r.regs[19] = list;
 	r->r.regs[20] = n;
 	r->r.regs[21] = 0;
