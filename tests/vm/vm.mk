@@ -123,6 +123,10 @@ $(VM_A64)/c/test_%: $(CT)/test_%.c $(CT_DEPS) $(A64_LIBA)
 $(VM_A64)/noptrace: testdata/noptrace.c
 	@mkdir -p $(@D)
 	$(A64_CC) $(T_CFLAGS) -o $@ $<
+# tests/vm/sve.sh's probe: SVE instructions, static.
+$(VM_A64)/sve/sveprobe: tests/vm/sve/sveprobe.c tests/vm/sve/spin.S
+	@mkdir -p $(@D)
+	$(A64_CC) -O2 -march=armv8-a+sve -static -o $@ $^
 
 A64_GO = GOARCH=arm64 CGO_ENABLED=1 CC=$(A64_CC)
 $(VM_A64)/go/plock.test: FORCE
@@ -132,7 +136,7 @@ $(VM_A64)/go/cplock.test: FORCE
 	@mkdir -p $(@D)
 	cd cplock && $(A64_GO) $(GO) test -c -o ../$@ .
 
-$(VM_A64)/.done: $(CT_NAMES:%=$(VM_A64)/c/test_%) $(VM_A64)/noptrace \
+$(VM_A64)/.done: $(CT_NAMES:%=$(VM_A64)/c/test_%) $(VM_A64)/noptrace $(VM_A64)/sve/sveprobe \
 		 $(VM_A64)/go/plock.test $(VM_A64)/go/cplock.test $(VM_A64)/go/cmd/.done
 	touch $@
 

@@ -36,7 +36,10 @@ debian-6.1)
 	[ $accel = tcg ] && timeout=${VM_TIMEOUT:-1500} ;;
 arm64)
 	arch=arm64 qemu=qemu-system-aarch64 qpkg=qemu-system-arm con=ttyAMA0
-	accel="-M virt -cpu cortex-a72 -accel tcg,thread=multi" timeout=${VM_TIMEOUT:-900} ;;
+	# qemu's "max" CPU, with SVE (vector lengths 128, 256 and 512 bits, as
+	# on Graviton 4, Graviton 3 and A64FX) and the cheap pointer
+	# authentication (the architected one is slow to emulate).
+	accel="-M virt -cpu max,sve=on,sve512=on,pauth-impdef=on -accel tcg,thread=multi" timeout=${VM_TIMEOUT:-900} ;;
 *)	echo "not ok 1 - vm.sh: no VM named '$vm'"; echo 1..1; exit 1 ;;
 esac
 command -v $qemu >/dev/null || skip "needs $qemu: apt-get install $qpkg"
@@ -74,7 +77,8 @@ else
 	mods= dir=/plock vb=$B/vm/arm64/b vg=$B/vm/arm64/b/go root=initramfs qextra=
 	mkdir -p "$w/initramfs/plock/$B/vm/arm64" "$w/initramfs/plock/tests/vm"
 	cp -a "$v/arm64/b" "$w/initramfs/plock/$B/vm/arm64/"
-	cp "$top/tests/vm/guest.sh" "$top/tests/vm/jobs" "$top/tests/vm/yama.sh" "$w/initramfs/plock/tests/vm/"
+	cp "$top/tests/vm/guest.sh" "$top/tests/vm/jobs" "$top/tests/vm/yama.sh" "$top/tests/vm/sve.sh" \
+		"$w/initramfs/plock/tests/vm/"
 	cp -a "$top/testdata" "$w/initramfs/plock/"
 	mkdir -p "$w/initramfs/plock/cplock" && cp -a "$top/cplock/testdata" "$w/initramfs/plock/cplock/"
 	# The arm64 C library, where the binaries look for it.
