@@ -26,12 +26,18 @@ start() {
 }
 
 # finish: SIGUSR1 ends the probe's checks; r is its exit status (0 intact,
-# 1 harmed, 3 no SVE).
+# 1 harmed, 3 no SVE), counted in harmed or other, with the probe's output
+# for the first harm and every other failure.
 finish() {
 	sleep 0.3
 	kill -USR1 $pid 2>/dev/null
 	wait $pid
 	r=$?
+	case $r in
+	0) ;;
+	1) harmed=$((harmed + 1)); [ $harmed = 1 ] && sed 's/^/#   /' $o ;;
+	*) other=$((other + 1)); sed 's/^/#   /' $o ;;
+	esac
 }
 
 # set MODE VL N: N probes, each locked and unlocked by cplock once.
@@ -44,11 +50,6 @@ set_() {
 		$C lock proc $pid > /tmp/sve.c 2>&1 && $C unlock $pid >> /tmp/sve.c 2>&1 || {
 			other=$((other + 1)); sed 's/^/#   cplock: /' /tmp/sve.c; }
 		finish
-		case $r in
-		0) ;;
-		1) harmed=$((harmed + 1)); [ $harmed = 1 ] && sed 's/^/#   /' $o ;;
-		*) other=$((other + 1)); sed 's/^/#   /' $o ;;
-		esac
 	done
 	[ $harmed = 0 ] && [ $other = 0 ]
 	point $? "$1, VL $2 bytes: SVE state intact after cplock lock proc and unlock ($harmed of $3 harmed, $other failed otherwise)"
@@ -82,11 +83,6 @@ kills() {
 		wait $c 2>/dev/null
 		$C unlock $pid > /dev/null 2>&1
 		finish
-		case $r in
-		0) ;;
-		1) harmed=$((harmed + 1)); [ $harmed = 1 ] && sed 's/^/#   /' $o ;;
-		*) other=$((other + 1)); sed 's/^/#   /' $o ;;
-		esac
 	done
 	[ $harmed = 0 ] && [ $other = 0 ] && [ $traced -gt 0 ]
 	point $? "run, VL $1 bytes: SVE state intact after cplock lock proc killed at $2 instants ($traced while it traced; $harmed harmed, $other failed otherwise)"
